@@ -1,0 +1,117 @@
+/* Context: see ctx.h. */
+#include "ctx.h"
+#include "../serverlink.h"
+
+sl_ctx *sl_ctx_new(void)
+{
+    sl_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) { errno = ENOMEM; return NULL; }
+    if (sli_mailbox_init(&ctx->term_mailbox) != 0) {
+        int e = errno;
+        free(ctx);
+        errno = e;
+        return NULL;
+    }
+    sli_mutex_init(&ctx->sync);
+    sli_object_init(&ctx->obj, ctx, &ctx->term_mailbox, SLI_OBJ_CTX);
+    return ctx;
+}
+
+sl_loop *sl_ctx_add_loop(sl_ctx *ctx, int kind, const char *poller)
+{
+    if (kind != SL_LOOP_IO && kind != SL_LOOP_REAPER) {
+        errno = EINVAL;
+        return NULL;
+    }
+    sli_mutex_lock(&ctx->sync);
+    if (ctx->terminating || (kind == SL_LOOP_REAPER && ctx->reaper)) {
+        sli_mutex_unlock(&ctx->sync);
+        errno = ctx->terminating ? SLI_ETERM : EEXIST;
+        return NULL;
+    }
+    if (kind == SL_LOOP_IO && ctx->nio == ctx->io_cap) {
+        int cap = ctx->io_cap ? ctx->io_cap * 2 : 4;
+        sl_loop **io = realloc(ctx->io, (size_t)cap * sizeof *io);
+        if (!io) {
+            sli_mutex_unlock(&ctx->sync);
+            errno = ENOMEM;
+            return NULL;
+        }
+        ctx->io = io;
+        ctx->io_cap = cap;
+    }
+    sl_loop *l = sli_loop_new(ctx, kind, kind == SL_LOOP_IO ? ctx->nio : 0, poller);
+    if (l) {
+        if (kind == SL_LOOP_REAPER) ctx->reaper = l;
+        else ctx->io[ctx->nio++] = l;
+    }
+    sli_mutex_unlock(&ctx->sync);
+    return l;
+}
+
+sl_loop *sli_ctx_choose_io(sl_ctx *ctx)
+{
+    sl_loop *best = NULL;
+    int best_load = 0;
+    sli_mutex_lock(&ctx->sync);
+    for (int i = 0; i < ctx->nio; i++) {
+        int load = sli_poller_load(ctx->io[i]->poller);
+        if (!best || load < best_load) {
+            best = ctx->io[i];
+            best_load = load;
+        }
+    }
+    sli_mutex_unlock(&ctx->sync);
+    return best;
+}
+
+int sl_ctx_term_start(sl_ctx *ctx)
+{
+    sli_mutex_lock(&ctx->sync);
+    if (ctx->terminating) {
+        sli_mutex_unlock(&ctx->sync);
+        return 0;
+    }
+    if (!ctx->reaper) {
+        sli_mutex_unlock(&ctx->sync);
+        errno = EINVAL; /* no reaper was ever added: nothing can reap */
+        return -1;
+    }
+    ctx->terminating = true;
+    sl_loop *reaper = ctx->reaper;
+    sli_mutex_unlock(&ctx->sync);
+    sli_loop_send_stop(reaper);
+    return 0;
+}
+
+int sl_ctx_term_wait(sl_ctx *ctx, int timeout_ms)
+{
+    if (ctx->done) return 0;
+    sli_command cmd;
+    for (;;) {
+        if (sli_mailbox_recv(&ctx->term_mailbox, &cmd, timeout_ms) != 0) return -1;
+        sli_object_process(&cmd);
+        if (ctx->done) return 0;
+    }
+}
+
+void sli_ctx_process_done(sl_ctx *ctx) { ctx->done = true; }
+
+int sl_ctx_terminating(sl_ctx *ctx)
+{
+    sli_mutex_lock(&ctx->sync);
+    int t = ctx->terminating;
+    sli_mutex_unlock(&ctx->sync);
+    return t;
+}
+
+void sl_ctx_destroy(sl_ctx *ctx)
+{
+    if (!ctx) return;
+    for (int i = 0; i < ctx->nio; i++) sli_loop_destroy(ctx->io[i]);
+    sli_loop_destroy(ctx->reaper);
+    free(ctx->io);
+    sli_mutex_fini(&ctx->sync);
+    sli_mailbox_fini(&ctx->term_mailbox);
+    free(ctx);
+}

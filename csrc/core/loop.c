@@ -1,0 +1,89 @@
+/* Loops: see loop.h. */
+#include "loop.h"
+
+#ifndef _WIN32
+#include <signal.h>
+#endif
+
+static void mailbox_in_event(sli_io_handler *h)
+{
+    sl_loop *l = sli_container_of(h, sl_loop, mbox_handler);
+    sli_command cmd;
+    while (sli_mailbox_recv(&l->mailbox, &cmd, 0) == 0) {
+        sli_atomic_int_add(&l->commands, 1);
+        sli_object_process(&cmd);
+    }
+}
+
+static void mailbox_out_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
+static void mailbox_timer_event(sli_io_handler *h, int id)
+{
+    SLI_UNUSED(h);
+    SLI_UNUSED(id);
+    sli_assert(false);
+}
+
+sl_loop *sli_loop_new(struct sl_ctx *ctx, int kind, int index, const char *poller)
+{
+    sl_loop *l = calloc(1, sizeof *l);
+    if (!l) { errno = ENOMEM; return NULL; }
+    l->poller = sli_poller_new(poller);
+    if (!l->poller) {
+        int e = errno;
+        free(l);
+        errno = e;
+        return NULL;
+    }
+    if (sli_mailbox_init(&l->mailbox) != 0) {
+        int e = errno;
+        sli_poller_destroy(l->poller);
+        free(l);
+        errno = e;
+        return NULL;
+    }
+    sli_object_init(&l->obj, ctx, &l->mailbox, SLI_OBJ_LOOP);
+    l->mbox_handler.in_event = mailbox_in_event;
+    l->mbox_handler.out_event = mailbox_out_event;
+    l->mbox_handler.timer_event = mailbox_timer_event;
+    l->kind = kind;
+    l->index = index;
+    return l;
+}
+
+void sli_loop_destroy(sl_loop *l)
+{
+    if (!l) return;
+    sli_mailbox_fini(&l->mailbox);
+    sli_poller_destroy(l->poller);
+    free(l);
+}
+
+void sli_loop_run(sl_loop *l)
+{
+#ifndef _WIN32
+    /* Signals belong to the user's threads: a loop thread never takes one,
+     * so a blocked user call is the one interrupted (as libzmq does). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+#endif
+    sli_atomic_int_set(&l->running, 1);
+    /* Commands queued before the mailbox was attached (or before a switch
+     * to a completion port) are taken now, so no wake-up is lost. */
+    mailbox_in_event(&l->mbox_handler);
+    sli_poller_loop(l->poller);
+    sli_atomic_int_set(&l->running, 0);
+#ifndef _WIN32
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+#endif
+}
+
+void sli_loop_send_stop(sl_loop *l) { sli_send_cmd(&l->obj, SLI_CMD_STOP, NULL); }
+
+void sli_loop_process_stop(sl_loop *l)
+{
+    if (l->kind == SLI_LOOP_REAPER) sli_reaper_process_stop(l);
+    else sli_poller_stop(l->poller);
+}
+
+void sli_loop_process_ping(sl_loop *l) { SLI_UNUSED(l); }

@@ -1,0 +1,49 @@
+"""serverlink: brokerless messaging with ZeroMQ-style sockets and a C hot path.
+
+The public names follow pyzmq's, so ``import serverlink as zmq`` reads the
+way pyzmq code does.
+"""
+
+from __future__ import annotations
+
+from serverlink._core import ffi as _ffi
+from serverlink._core import lib as _lib
+from serverlink.context import Context, pollers
+from serverlink.error import (
+    EFSM,
+    EMTHREAD,
+    ENOCOMPATPROTO,
+    ETERM,
+    Again,
+    ContextTerminated,
+    InterruptedSystemCall,
+    NotDone,
+    ZMQBaseError,
+    ZMQBindError,
+    ZMQError,
+    strerror,
+)
+from serverlink.threads import IoThread, LoopThread, Reaper
+
+__version__: str = _ffi.string(_lib.sl_version()).decode()
+
+__all__ = [
+    "EFSM",
+    "EMTHREAD",
+    "ENOCOMPATPROTO",
+    "ETERM",
+    "Again",
+    "Context",
+    "ContextTerminated",
+    "InterruptedSystemCall",
+    "IoThread",
+    "LoopThread",
+    "NotDone",
+    "Reaper",
+    "ZMQBaseError",
+    "ZMQBindError",
+    "ZMQError",
+    "__version__",
+    "pollers",
+    "strerror",
+]

@@ -1,0 +1,180 @@
+"""``Context``: the reaper and the I/O threads, and their orderly end.
+
+A context starts its reaper and ``io_threads`` I/O threads on one poller
+backend (chosen automatically, or by ``poller=`` or ``SERVERLINK_POLLER``).
+``term()`` stops blocking calls on its sockets with ``ContextTerminated``,
+waits until every closed socket has been reaped (LINGER honoured), then stops
+and joins the loop threads and frees the C objects. A context left open at
+interpreter exit is terminated by an atexit hook.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+from types import TracebackType
+from typing import Any
+
+from serverlink._core import ffi, lib
+from serverlink.error import ContextTerminated, raise_errno
+from serverlink.threads import IoThread, LoopThread, Reaper
+
+
+def pollers() -> list[str]:
+    """The poller backends this build has, best first."""
+    names: list[str] = []
+    i = 0
+    while True:
+        p = lib.sl_poller_name_at(i)
+        if p == ffi.NULL:
+            return names
+        names.append(ffi.string(p).decode())
+        i += 1
+
+
+def _choose_poller(poller: str | None) -> str:
+    if poller is None:
+        poller = os.environ.get("SERVERLINK_POLLER") or None
+    available = pollers()
+    if poller is None:
+        return available[0]
+    if not isinstance(poller, str):
+        raise TypeError(f"poller must be a str or None, not {type(poller).__name__}")
+    if poller not in available:
+        raise ValueError(
+            f"unknown poller {poller!r}: this build has {', '.join(repr(p) for p in available)}"
+        )
+    return poller
+
+
+_live: weakref.WeakSet[Context] = weakref.WeakSet()
+
+
+class Context:
+    """A serverlink context: the owner of sockets and of the loop threads."""
+
+    def __init__(self, io_threads: int = 1, poller: str | None = None) -> None:
+        if not isinstance(io_threads, int) or isinstance(io_threads, bool):
+            raise TypeError(f"io_threads must be an int, not {type(io_threads).__name__}")
+        if io_threads < 0:
+            raise ValueError(f"io_threads must be >= 0, not {io_threads}")
+        self._poller = _choose_poller(poller)
+        self._lock = threading.Lock()
+        self._closed = False
+        self._ctx: Any = ffi.NULL
+        cctx = lib.sl_ctx_new()
+        if cctx == ffi.NULL:
+            raise_errno()
+        self._ctx = cctx
+        self._reaper: Reaper | None = None
+        self._io: list[IoThread] = []
+        try:
+            self._reaper = Reaper(cctx, self._poller)
+            self._reaper.start()
+            for i in range(io_threads):
+                t = IoThread(cctx, self._poller, i)
+                t.start()
+                self._io.append(t)
+        except BaseException:
+            self._shutdown()
+            raise
+        _live.add(self)
+
+    # -- introspection --------------------------------------------------
+
+    @property
+    def poller(self) -> str:
+        """The poller backend every loop of this context runs on."""
+        return self._poller
+
+    @property
+    def io_threads(self) -> list[IoThread]:
+        return list(self._io)
+
+    @property
+    def reaper(self) -> Reaper:
+        if self._reaper is None:
+            raise ContextTerminated(msg="context was terminated")
+        return self._reaper
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def underlying(self) -> int:
+        """The address of the C context (0 once terminated)."""
+        return int(ffi.cast("uintptr_t", self._ctx))
+
+    def _check_open(self) -> Any:
+        if self._closed:
+            raise ContextTerminated(msg="context was terminated")
+        return self._ctx
+
+    # -- termination ----------------------------------------------------
+
+    def term(self) -> None:
+        """Terminate: wait until every socket is closed and reaped, then stop.
+
+        Blocking calls on this context's sockets in other threads raise
+        ContextTerminated; each socket must still be closed for term() to
+        return (as in libzmq). Calling term() again does nothing.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            if lib.sl_ctx_term_start(self._ctx) != 0:
+                raise_errno()
+        # Wait without holding the lock and without the GIL (cffi releases
+        # it); a signal interrupts the wait so Ctrl-C still works.
+        while lib.sl_ctx_term_wait(self._ctx, -1) != 0:
+            pass
+        with self._lock:
+            if not self._closed:
+                self._shutdown()
+
+    def _shutdown(self) -> None:
+        for t in self._io:
+            t.stop()
+        for t in self._io:
+            t.join()
+        if self._reaper is not None:
+            if lib.sl_ctx_terminating(self._ctx) == 0:
+                self._reaper.stop()  # construction failed before term(): stop it directly
+            self._reaper.join()
+        loops: list[LoopThread] = [*self._io]
+        if self._reaper is not None:
+            loops.append(self._reaper)
+        for loop in loops:
+            loop._release()
+        lib.sl_ctx_destroy(self._ctx)
+        self._ctx = ffi.NULL
+        self._closed = True
+        _live.discard(self)
+
+    def destroy(self, linger: int | None = None) -> None:
+        """Close every socket of this context (with ``linger`` if given), then term()."""
+        self.term()
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.term()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{len(self._io)} io threads"
+        return f"<serverlink.Context {self._poller} {state}>"
+
+
+@atexit.register
+def _term_all_at_exit() -> None:
+    for ctx in list(_live):
+        ctx.destroy(linger=0)

@@ -1,0 +1,86 @@
+"""Exceptions with pyzmq's names and libzmq's errno values.
+
+Every error the C core reports carries an errno; :func:`raise_errno` turns it
+into the matching exception (``Again`` for EAGAIN, ``ContextTerminated`` for
+ETERM, ``ZMQError`` otherwise), with libzmq's message text.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+from typing import NoReturn
+
+from serverlink._core import ffi, lib
+
+HAUSNUMERO = 156384712
+EFSM = HAUSNUMERO + 51
+ENOCOMPATPROTO = HAUSNUMERO + 52
+ETERM = HAUSNUMERO + 53
+EMTHREAD = HAUSNUMERO + 54
+
+
+def strerror(errnum: int) -> str:
+    """libzmq's text for an errno value."""
+    return str(ffi.string(lib.sl_strerror(errnum)).decode("utf-8", "replace"))
+
+
+class ZMQBaseError(Exception):
+    """Base of every serverlink exception."""
+
+
+class ZMQError(ZMQBaseError):
+    """An error reported by the core, carrying its errno (as pyzmq's)."""
+
+    errno: int | None
+    strerror: str
+
+    def __init__(self, errno: int | None = None, msg: str | None = None) -> None:
+        self.errno = errno
+        if msg is None:
+            msg = strerror(errno) if errno is not None else "unknown error"
+        self.strerror = msg
+        super().__init__(msg)
+
+    def __str__(self) -> str:
+        return self.strerror
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.strerror!r})"
+
+
+class Again(ZMQError):
+    """EAGAIN: the operation would block (DONTWAIT, or a timeout expired)."""
+
+
+class ContextTerminated(ZMQError):
+    """ETERM: the context was terminated."""
+
+
+class InterruptedSystemCall(ZMQError):
+    """EINTR, when a signal handler asked for the call to stop."""
+
+
+class ZMQBindError(ZMQBaseError):
+    """A bind to a random port failed after every try."""
+
+
+class NotDone(ZMQBaseError):
+    """A tracked message was not yet sent when the wait timed out."""
+
+
+def error_for(errnum: int, msg: str | None = None) -> ZMQError:
+    """The exception object for an errno value."""
+    if errnum == _errno.EAGAIN:
+        return Again(errnum, msg)
+    if errnum == ETERM:
+        return ContextTerminated(errnum, msg)
+    if errnum == _errno.EINTR:
+        return InterruptedSystemCall(errnum, msg)
+    return ZMQError(errnum, msg)
+
+
+def raise_errno(errnum: int | None = None, msg: str | None = None) -> NoReturn:
+    """Raise the exception for ``errnum`` (default: the C core's last errno)."""
+    if errnum is None:
+        errnum = ffi.errno
+    raise error_for(errnum, msg)

@@ -1,0 +1,32 @@
+"""Shared fixtures: contexts with guaranteed cleanup, per-poller parametrization."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+import serverlink
+
+POLLERS = serverlink.pollers()
+
+
+@pytest.fixture(params=POLLERS)
+def poller(request: pytest.FixtureRequest) -> str:
+    """Every poller backend this build has."""
+    return str(request.param)
+
+
+@pytest.fixture
+def ctx() -> Iterator[serverlink.Context]:
+    c = serverlink.Context()
+    try:
+        yield c
+    finally:
+        c.destroy(linger=0)
+
+
+def open_fds() -> int:
+    """Number of open fds of this process (Linux: /proc/self/fd)."""
+    return len(os.listdir("/proc/self/fd"))
