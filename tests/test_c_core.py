@@ -5,15 +5,13 @@ ThreadSanitizer where the compiler supports them."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "c"))
-import build as cbuild
-
 import serverlink
+
+from . import cbuild
 
 pytestmark = pytest.mark.skipif(cbuild.compiler() is None, reason="no C compiler")
 

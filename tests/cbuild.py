@@ -1,7 +1,7 @@
 """Build a C-level test program against the whole core, with any flags.
 
 Used by tests/test_c_core.py (plain and sanitizer builds) and runnable by
-hand: ``python tests/c/build.py test_core out/test_core -fsanitize=address``.
+hand: ``python tests/cbuild.py test_core out/test_core -fsanitize=address``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CSRC = ROOT / "csrc"
 
 
