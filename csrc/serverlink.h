@@ -71,6 +71,58 @@ int sl_poller_set_pollin(sl_poller *poller, sl_handle *handle);
 int sl_poller_rm_fd(sl_poller *poller, sl_handle *handle);
 intptr_t sl_signaler_fd(sl_signaler *s);
 int sl_signaler_set_iocp(sl_signaler *s, void *port, uintptr_t key);
+
+/* Sockets. Type, option and flag numbers are libzmq's. A socket is used by
+ * one thread at a time; its blocking calls wait in C. */
+typedef struct sli_socket sl_socket;
+typedef struct sli_msg sl_msg;
+typedef struct sli_relq sl_relq;
+
+sl_socket *sl_socket_new(sl_ctx *ctx, int type);
+/* Hands the socket to the reaper and returns; the socket must not be used
+ * again. LINGER decides how long queued messages may still go out. */
+int sl_close(sl_socket *s);
+int sl_bind(sl_socket *s, const char *uri);
+int sl_connect(sl_socket *s, const char *uri);
+int sl_unbind(sl_socket *s, const char *uri);
+int sl_disconnect(sl_socket *s, const char *uri);
+int sl_setsockopt(sl_socket *s, int option, const void *value, size_t len);
+int sl_getsockopt(sl_socket *s, int option, void *value, size_t *len);
+
+/* Sends a copy of len bytes (flags: SL_DONTWAIT, SL_SNDMORE). */
+int sl_send(sl_socket *s, const char *data, size_t len, int flags);
+/* Sends n parts as one message, in one call. */
+int sl_send_multipart(sl_socket *s, const char *const *data, const size_t *lens, int n, int flags);
+/* Sends another reference to a message (a received frame, say): no copy. */
+int sl_send_msg(sl_socket *s, sl_msg *m, int flags);
+/* Zero-copy: data stays the caller's until `token` comes back from
+ * sl_relq_take() on q, once every copy of the message is gone. */
+int sl_send_zc(sl_socket *s, const char *data, size_t len, int flags, sl_relq *q, uint64_t token);
+/* Receives one part: returns its size, *data points at its bytes (valid
+ * until the next receive call on this socket), *more says whether another
+ * part follows. -1 with errno on failure. */
+int64_t sl_recv(sl_socket *s, int flags, const char **data, int *more);
+/* Receives a whole message: returns its number of parts; (*data)[i] and
+ * (*sizes)[i] describe part i until the next receive call on this socket. */
+int sl_recv_multipart(sl_socket *s, int flags, const char ***data, size_t **sizes);
+/* Receives one part as a message object the caller owns (zero-copy). */
+sl_msg *sl_recv_msg(sl_socket *s, int flags);
+
+/* Message objects (frames). */
+sl_msg *sl_msg_new(const char *data, size_t len);
+const char *sl_msg_data(sl_msg *m);
+size_t sl_msg_size(sl_msg *m);
+int sl_msg_more(sl_msg *m);
+void sl_msg_destroy(sl_msg *m);
+
+/* Release queues for zero-copy sends: refcounted, so a queue outlives its
+ * context while messages that will post to it are alive. */
+sl_relq *sl_relq_new(void);
+void sl_relq_unref(sl_relq *q);
+/* Takes up to max released tokens; returns how many. */
+int sl_relq_take(sl_relq *q, uint64_t *tokens, int max);
+/* Waits up to timeout_ms for a release; 0 if one is there, -1 EAGAIN/EINTR. */
+int sl_relq_wait(sl_relq *q, int timeout_ms);
 /* --- cdef end --- */
 
 #ifdef __cplusplus

@@ -1,6 +1,8 @@
 /* Context: see ctx.h. */
 #include "ctx.h"
 #include "../serverlink.h"
+#include "../sockets/socket.h"
+#include "../transport/transport.h"
 
 sl_ctx *sl_ctx_new(void)
 {
@@ -78,9 +80,11 @@ int sl_ctx_term_start(sl_ctx *ctx)
         return -1;
     }
     ctx->terminating = true;
+    for (sli_socket *s = ctx->sockets; s; s = s->ctx_next) sli_send_cmd(&s->own.obj, SLI_CMD_STOP, NULL);
+    bool none = ctx->nsockets == 0;
     sl_loop *reaper = ctx->reaper;
     sli_mutex_unlock(&ctx->sync);
-    sli_loop_send_stop(reaper);
+    if (none) sli_loop_send_stop(reaper);
     return 0;
 }
 
@@ -97,6 +101,36 @@ int sl_ctx_term_wait(sl_ctx *ctx, int timeout_ms)
 
 void sli_ctx_process_done(sl_ctx *ctx) { ctx->done = true; }
 
+int sli_ctx_add_socket(sl_ctx *ctx, sli_socket *s)
+{
+    sli_mutex_lock(&ctx->sync);
+    if (ctx->terminating || !ctx->reaper) {
+        sli_mutex_unlock(&ctx->sync);
+        errno = ctx->terminating ? SLI_ETERM : EINVAL;
+        return -1;
+    }
+    s->ctx_prev = NULL;
+    s->ctx_next = ctx->sockets;
+    if (ctx->sockets) ctx->sockets->ctx_prev = s;
+    ctx->sockets = s;
+    ctx->nsockets++;
+    sli_mutex_unlock(&ctx->sync);
+    return 0;
+}
+
+void sli_ctx_remove_socket(sl_ctx *ctx, sli_socket *s)
+{
+    sli_mutex_lock(&ctx->sync);
+    if (s->ctx_prev) s->ctx_prev->ctx_next = s->ctx_next;
+    else ctx->sockets = s->ctx_next;
+    if (s->ctx_next) s->ctx_next->ctx_prev = s->ctx_prev;
+    ctx->nsockets--;
+    bool last = ctx->terminating && ctx->nsockets == 0;
+    sl_loop *reaper = ctx->reaper;
+    sli_mutex_unlock(&ctx->sync);
+    if (last) sli_loop_send_stop(reaper);
+}
+
 int sl_ctx_terminating(sl_ctx *ctx)
 {
     sli_mutex_lock(&ctx->sync);
@@ -108,6 +142,7 @@ int sl_ctx_terminating(sl_ctx *ctx)
 void sl_ctx_destroy(sl_ctx *ctx)
 {
     if (!ctx) return;
+    sli_inproc_ctx_fini(ctx);
     for (int i = 0; i < ctx->nio; i++) sli_loop_destroy(ctx->io[i]);
     sli_loop_destroy(ctx->reaper);
     free(ctx->io);

@@ -7,6 +7,7 @@
  * the context terminates, the reaper is told to stop: it posts `done` to the
  * context as soon as no socket is left, and stops its own loop. */
 #include "ctx.h"
+#include "../sockets/socket.h"
 
 static void maybe_done(sl_loop *r)
 {
@@ -25,4 +26,10 @@ void sli_reaper_process_reaped(sl_loop *r)
 {
     r->sockets--;
     maybe_done(r);
+}
+
+void sli_reaper_process_reap(sl_loop *r, void *socket)
+{
+    r->sockets++;
+    sli_socket_start_reaping(socket, r);
 }

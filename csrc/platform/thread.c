@@ -35,6 +35,7 @@ void sli_cond_fini(sli_cond *c) { SLI_UNUSED(c); }
 void sli_cond_signal(sli_cond *c) { WakeConditionVariable(c); }
 void sli_cond_broadcast(sli_cond *c) { WakeAllConditionVariable(c); }
 void sli_cond_wait(sli_cond *c, sli_mutex *m) { SleepConditionVariableCS(c, m, INFINITE); }
+void sli_cond_wait_ms(sli_cond *c, sli_mutex *m, int ms) { SleepConditionVariableCS(c, m, (DWORD)ms); }
 
 struct sli_thread_start { sli_thread_fn fn; void *arg; };
 
@@ -110,6 +111,19 @@ void sli_cond_fini(sli_cond *c) { pthread_cond_destroy(c); }
 void sli_cond_signal(sli_cond *c) { pthread_cond_signal(c); }
 void sli_cond_broadcast(sli_cond *c) { pthread_cond_broadcast(c); }
 void sli_cond_wait(sli_cond *c, sli_mutex *m) { pthread_cond_wait(c, m); }
+
+void sli_cond_wait_ms(sli_cond *c, sli_mutex *m, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(c, m, &ts);
+}
 
 struct sli_thread_start { sli_thread_fn fn; void *arg; };
 

@@ -30,6 +30,8 @@ void sli_cond_fini(sli_cond *c);
 void sli_cond_signal(sli_cond *c);
 void sli_cond_broadcast(sli_cond *c);
 void sli_cond_wait(sli_cond *c, sli_mutex *m);
+/* Waits at most ms milliseconds; spurious wake-ups are the caller's to handle. */
+void sli_cond_wait_ms(sli_cond *c, sli_mutex *m, int ms);
 
 typedef void (*sli_thread_fn)(void *arg);
 /* Returns 0, or -1 with errno set. */

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from serverlink._core import ffi as _ffi
 from serverlink._core import lib as _lib
+from serverlink.constants import *  # noqa: F403
 from serverlink.context import Context, pollers
 from serverlink.error import (
-    EFSM,
-    EMTHREAD,
-    ENOCOMPATPROTO,
-    ETERM,
     Again,
     ContextTerminated,
     InterruptedSystemCall,
@@ -23,15 +20,18 @@ from serverlink.error import (
     ZMQError,
     strerror,
 )
+from serverlink.frame import Frame, Message, MessageTracker
+from serverlink.socket import COPY_THRESHOLD, Socket
 from serverlink.threads import IoThread, LoopThread, Reaper
 
 __version__: str = _ffi.string(_lib.sl_version()).decode()
 
-__all__ = [
-    "EFSM",
-    "EMTHREAD",
-    "ENOCOMPATPROTO",
-    "ETERM",
+__all__ = [  # noqa: RUF022 (grouped: lifecycle, sockets, errors)
+    "COPY_THRESHOLD",
+    "Frame",
+    "Message",
+    "MessageTracker",
+    "Socket",
     "Again",
     "Context",
     "ContextTerminated",

@@ -19,6 +19,7 @@ from typing import Any
 
 from serverlink._core import ffi, lib
 from serverlink.error import ContextTerminated, raise_errno
+from serverlink.socket import Socket
 from serverlink.threads import IoThread, LoopThread, Reaper
 
 
@@ -68,6 +69,7 @@ class Context:
         if cctx == ffi.NULL:
             raise_errno()
         self._ctx = cctx
+        self._sockets: weakref.WeakSet[Socket] = weakref.WeakSet()
         self._reaper: Reaper | None = None
         self._io: list[IoThread] = []
         try:
@@ -155,8 +157,30 @@ class Context:
         _live.discard(self)
 
     def destroy(self, linger: int | None = None) -> None:
-        """Close every socket of this context (with ``linger`` if given), then term()."""
+        """Close every socket of this context (with ``linger`` if given), then term().
+
+        Not thread-safe against other threads using those sockets, as in pyzmq.
+        """
+        if self._closed:
+            return
+        for s in list(self._sockets):
+            if not s.closed:
+                s.close(linger=linger)
         self.term()
+
+    # -- sockets --------------------------------------------------------
+
+    def socket(self, socket_type: int) -> Socket:
+        """Create a socket of the given type (``serverlink.PUSH``...)."""
+        return Socket(self, socket_type)
+
+    def _register(self, s: Socket) -> None:
+        with self._lock:
+            self._sockets.add(s)
+
+    def _unregister(self, s: Socket) -> None:
+        with self._lock:
+            self._sockets.discard(s)
 
     def __enter__(self) -> Context:
         return self

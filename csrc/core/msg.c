@@ -1,0 +1,105 @@
+/* Messages: see msg.h. */
+#include "msg.h"
+
+int sli_msg_init_size(sli_msg *m, size_t size)
+{
+    m->flags = 0;
+    if (size <= SLI_MSG_INLINE_MAX) {
+        m->type = SLI_MSG_VSM;
+        m->vsm_size = (uint32_t)size;
+        return 0;
+    }
+    if (size > SIZE_MAX - sizeof(sli_msg_content)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    sli_msg_content *c = malloc(sizeof *c + size);
+    if (!c) {
+        sli_msg_init(m);
+        errno = ENOMEM;
+        return -1;
+    }
+    c->data = c + 1;
+    c->size = size;
+    c->ffn = NULL;
+    c->hint = NULL;
+    sli_atomic_int_set(&c->refcnt, 1);
+    m->type = SLI_MSG_LMSG;
+    m->u.l.content = c;
+    return 0;
+}
+
+int sli_msg_init_copy(sli_msg *m, const void *data, size_t size)
+{
+    if (sli_msg_init_size(m, size) != 0) return -1;
+    if (size) memcpy(sli_msg_data(m), data, size);
+    return 0;
+}
+
+int sli_msg_init_data(sli_msg *m, void *data, size_t size, sli_msg_free_fn *ffn, void *hint)
+{
+    sli_msg_content *c = malloc(sizeof *c);
+    if (!c) {
+        sli_msg_init(m);
+        errno = ENOMEM;
+        return -1;
+    }
+    c->data = data;
+    c->size = size;
+    c->ffn = ffn;
+    c->hint = hint;
+    sli_atomic_int_set(&c->refcnt, 1);
+    m->type = SLI_MSG_LMSG;
+    m->flags = 0;
+    m->u.l.content = c;
+    return 0;
+}
+
+void sli_msg_init_const(sli_msg *m, const void *data, size_t size)
+{
+    m->type = SLI_MSG_CMSG;
+    m->flags = 0;
+    m->u.c.data = data;
+    m->u.c.size = size;
+}
+
+void sli_msg_init_delimiter(sli_msg *m)
+{
+    m->type = SLI_MSG_DELIMITER;
+    m->flags = 0;
+    m->vsm_size = 0;
+}
+
+void sli_msg_close(sli_msg *m)
+{
+    if (m->type == SLI_MSG_LMSG) {
+        sli_msg_content *c = m->u.l.content;
+        if (sli_atomic_int_add(&c->refcnt, -1) == 0) {
+            if (c->ffn) c->ffn(c->data, c->hint);
+            free(c);
+        }
+    }
+    sli_msg_init(m);
+}
+
+void sli_msg_copy(sli_msg *dst, const sli_msg *src)
+{
+    *dst = *src;
+    if (src->type == SLI_MSG_LMSG) sli_atomic_int_add(&src->u.l.content->refcnt, 1);
+}
+
+void sli_msg_add_refs(sli_msg *m, int n)
+{
+    if (n > 0 && m->type == SLI_MSG_LMSG) sli_atomic_int_add(&m->u.l.content->refcnt, n);
+}
+
+void sli_msg_rm_refs(sli_msg *m, int n)
+{
+    if (n <= 0 || m->type != SLI_MSG_LMSG) return;
+    sli_msg_content *c = m->u.l.content;
+    if (sli_atomic_int_add(&c->refcnt, -n) == 0) {
+        if (c->ffn) c->ffn(c->data, c->hint);
+        free(c);
+        sli_msg_init(m);
+    }
+}

@@ -1,0 +1,154 @@
+"""``Frame`` (a message part that is not copied) and ``MessageTracker``.
+
+A Frame received with ``copy=False`` owns the C message: its bytes are
+read in place through :attr:`Frame.buffer`, and the C message lives as long
+as the Frame or any buffer taken from it. A Frame made from Python bytes can
+be sent many times without copying its payload again.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import threading
+import time
+from typing import Any, cast
+
+from serverlink import _zerocopy
+from serverlink._core import ffi, lib
+from serverlink.constants import MessageOption
+from serverlink.error import NotDone, raise_errno
+
+
+def _owning_data_pointer(msg: Any) -> Any:
+    """A ``char *`` to msg's bytes that frees msg when it is collected.
+
+    Buffers taken from it keep it alive, so the bytes stay valid as long as
+    anything can still read them.
+    """
+    ptr = ffi.cast("char *", lib.sl_msg_data(msg))
+    return ffi.gc(ptr, lambda _p, m=msg: lib.sl_msg_destroy(m))
+
+
+class MessageTracker:
+    """Tells when zero-copy sends are done with their buffers (as pyzmq's)."""
+
+    def __init__(self) -> None:
+        self._pending: set[int] = set()
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._event.set()
+
+    def _track(self, token: int) -> None:
+        with self._lock:
+            self._pending.add(token)
+            self._event.clear()
+
+    def _released(self, token: int) -> None:
+        with self._lock:
+            self._pending.discard(token)
+            if not self._pending:
+                self._event.set()
+
+    @property
+    def done(self) -> bool:
+        """True once every tracked message has been released by serverlink."""
+        _zerocopy.drain()
+        return self._event.is_set()
+
+    def wait(self, timeout: float | int = -1) -> None:
+        """Wait until done; raise NotDone if ``timeout`` (seconds) passes first."""
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        while not self.done:
+            if deadline is None:
+                _zerocopy.wait(100)
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise NotDone("message tracker timed out")
+            _zerocopy.wait(max(1, min(100, int(left * 1000))))
+
+
+class Frame:
+    """One message part, whose bytes serverlink does not copy into Python."""
+
+    tracker: MessageTracker | None
+
+    def __init__(self, data: Any = b"", track: bool = False, copy: bool | None = None) -> None:
+        if isinstance(data, str):
+            raise TypeError("Frame data must be bytes-like, not str (encode it first)")
+        try:
+            buf = ffi.from_buffer(data)
+        except TypeError:
+            raise TypeError(f"Frame data must be bytes-like, not {type(data).__name__}") from None
+        msg = lib.sl_msg_new(buf, len(buf))
+        if msg == ffi.NULL:
+            raise_errno()
+        self._init(msg)
+        self.tracker = MessageTracker() if track else None
+
+    def _init(self, msg: Any) -> None:
+        self._msg = msg
+        self._size = int(lib.sl_msg_size(msg))
+        self._more = bool(lib.sl_msg_more(msg))
+        self._data = _owning_data_pointer(msg)
+        self._bytes: builtins.bytes | None = None
+
+    @classmethod
+    def _from_msg(cls, msg: Any) -> Frame:
+        """Adopt a C message received from a socket."""
+        f = cls.__new__(cls)
+        f._init(msg)
+        f.tracker = None
+        return f
+
+    @property
+    def more(self) -> bool:
+        """True when another part of the same message follows this one."""
+        return self._more
+
+    @property
+    def buffer(self) -> memoryview:
+        """The bytes, in place (no copy); valid while anything refers to them."""
+        return memoryview(ffi.buffer(self._data, self._size))
+
+    @property
+    def bytes(self) -> builtins.bytes:
+        """A copy of the bytes (made once, then cached)."""
+        if self._bytes is None:
+            self._bytes = ffi.unpack(self._data, self._size)
+        return cast(builtins.bytes, self._bytes)
+
+    def get(self, option: int | str) -> int | str:
+        """Frame properties: MORE (as pyzmq's ``Frame.get``)."""
+        if option in (MessageOption.MORE, "MORE", "more"):
+            return int(self._more)
+        raise ValueError(f"unknown frame property {option!r}")
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __bytes__(self) -> builtins.bytes:
+        return self.bytes
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Frame):
+            return self.bytes == other.bytes
+        if isinstance(other, (bytes, bytearray, memoryview)):
+            return self.bytes == builtins.bytes(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    if sys.version_info >= (3, 12):
+
+        def __buffer__(self, flags: int) -> memoryview:
+            return self.buffer
+
+    def __repr__(self) -> str:
+        head = builtins.bytes(self.buffer[:32])
+        tail = "..." if self._size > 32 else ""
+        return f"<serverlink.Frame({head!r}{tail}) {self._size}B>"
+
+
+Message = Frame

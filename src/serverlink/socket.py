@@ -1,0 +1,428 @@
+"""``Socket``: pyzmq's socket API over the C socket core.
+
+The hot methods are a few lines each that make one cffi call: ``send``
+passes the bytes straight to C (which copies them into the message, or
+stores them inline), ``recv`` gets back a pointer and a size and makes the
+``bytes`` object from them. ``send_multipart`` and ``recv_multipart`` cross
+into C once per message, not once per part. Blocking waits happen in C
+without the GIL; a signal interrupts them so Ctrl-C works.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno as _errno
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
+
+from serverlink import _zerocopy
+from serverlink._core import ffi, lib
+from serverlink.constants import (
+    BYTES_OPTIONS,
+    FD_OPTIONS,
+    INT64_OPTIONS,
+    Flag,
+    SocketOption,
+    SocketType,
+)
+from serverlink.error import ZMQError, error_for
+from serverlink.frame import Frame, MessageTracker
+
+if TYPE_CHECKING:
+    from serverlink.context import Context
+
+#: Below this size a copy=False send copies anyway (as pyzmq's default).
+COPY_THRESHOLD = 65536
+
+_OPTION_NAMES = {m.name.lower(): m for m in SocketOption}
+_NULL = ffi.NULL
+_sl_send = lib.sl_send
+_sl_recv = lib.sl_recv
+_sl_recv_multipart = lib.sl_recv_multipart
+_unpack = ffi.unpack
+_EINTR = _errno.EINTR
+
+
+def _as_buffer(data: Any, what: str = "data") -> Any:
+    """A cffi view of any bytes-like object, or a TypeError naming it."""
+    if isinstance(data, str):
+        raise TypeError(f"{what} must be bytes-like, not str (encode it, or use send_string)")
+    try:
+        return ffi.from_buffer(data)
+    except TypeError:
+        raise TypeError(f"{what} must be bytes-like, not {type(data).__name__}") from None
+
+
+class Socket:
+    """A serverlink socket. Create it with ``Context.socket(type)``."""
+
+    _s: Any
+    context: Context
+    _type: int
+
+    def __init__(self, context: Context, socket_type: int) -> None:
+        if not isinstance(socket_type, int) or isinstance(socket_type, bool):
+            raise TypeError(f"socket_type must be an int, not {type(socket_type).__name__}")
+        cctx = context._check_open()
+        object.__setattr__(self, "_s", _NULL)
+        s = lib.sl_socket_new(cctx, socket_type)
+        if s == _NULL:
+            e = ffi.errno
+            if e == _errno.EINVAL:
+                names = ", ".join(t.name for t in SocketType if t != SocketType.STREAM)
+                raise ValueError(f"unsupported socket type {socket_type!r}: use one of {names}")
+            raise error_for(e)
+        d = self.__dict__
+        d["_s"] = s
+        d["context"] = context
+        d["_type"] = socket_type
+        d["_data"] = ffi.new("const char **")
+        d["_more"] = ffi.new("int *")
+        d["_mp_data"] = ffi.new("const char ***")
+        d["_mp_sizes"] = ffi.new("size_t **")
+        d["_optval"] = ffi.new("char[256]")
+        d["_optlen"] = ffi.new("size_t *")
+        d["_closed"] = False
+        context._register(self)
+
+    # -- errors ---------------------------------------------------------
+
+    def _error(self, what: str = "") -> ZMQError:
+        e = ffi.errno
+        if self._s == _NULL:
+            return ZMQError(_errno.ENOTSOCK, "Socket operation on non-socket (socket is closed)")
+        err = error_for(e)
+        if what:
+            err = error_for(e, f"{err.strerror} ({what})")
+        return err
+
+    # -- lifecycle ------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._closed)
+
+    @property
+    def type(self) -> int:
+        return self._type
+
+    @property
+    def socket_type(self) -> int:
+        return self._type
+
+    @property
+    def underlying(self) -> int:
+        """The address of the C socket (0 once closed)."""
+        return int(ffi.cast("uintptr_t", self._s))
+
+    def close(self, linger: int | None = None) -> None:
+        """Hand the socket to the reaper and return at once.
+
+        ``linger`` (ms), if given, replaces the LINGER option first: 0 drops
+        queued messages, -1 keeps trying to deliver them, N tries for N ms.
+        """
+        if self._closed:
+            return
+        if linger is not None and not self.context.closed:
+            self.setsockopt(SocketOption.LINGER, linger)
+        s = self._s
+        d = self.__dict__
+        d["_s"] = _NULL
+        d["_closed"] = True
+        if s != _NULL:
+            lib.sl_close(s)
+        self.context._unregister(self)
+
+    def __enter__(self) -> Socket:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: builtins.type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # A socket dropped without close() would keep term() waiting forever.
+        if not self.__dict__.get("_closed", True):
+            self.close()
+
+    def __repr__(self) -> str:
+        try:
+            name = SocketType(self._type).name
+        except ValueError:
+            name = str(self._type)
+        state = " closed" if self._closed else ""
+        return f"<serverlink.Socket({name}){state} at {id(self):#x}>"
+
+    # -- endpoints ------------------------------------------------------
+
+    def _endpoint_call(self, fn: Any, addr: str, verb: str) -> None:
+        if not isinstance(addr, str):
+            raise TypeError(f"addr must be a str, not {type(addr).__name__}")
+        b = addr.encode("utf-8")
+        while fn(self._s, b) != 0:
+            if ffi.errno != _EINTR:
+                raise self._error(f"{verb} addr={addr!r}")
+
+    def bind(self, addr: str) -> None:
+        """Bind to an endpoint (``inproc://name``, ``tcp://host:port``, ``ipc://path``)."""
+        self._endpoint_call(lib.sl_bind, addr, "bind")
+
+    def connect(self, addr: str) -> None:
+        self._endpoint_call(lib.sl_connect, addr, "connect")
+
+    def unbind(self, addr: str) -> None:
+        self._endpoint_call(lib.sl_unbind, addr, "unbind")
+
+    def disconnect(self, addr: str) -> None:
+        self._endpoint_call(lib.sl_disconnect, addr, "disconnect")
+
+    # -- options --------------------------------------------------------
+
+    def setsockopt(self, option: int, value: int | bytes) -> None:
+        """Set a socket option (libzmq's numbers; see ``SocketOption``)."""
+        if option in BYTES_OPTIONS:
+            if isinstance(value, str):
+                raise TypeError(
+                    f"value for {SocketOption(option).name} must be bytes, not str "
+                    "(use setsockopt_string)"
+                )
+            if not isinstance(value, (bytes, bytearray, memoryview)):
+                raise TypeError(
+                    f"value for {SocketOption(option).name} must be bytes, "
+                    f"not {type(value).__name__}"
+                )
+            buf = bytes(value)
+            rc = lib.sl_setsockopt(self._s, option, buf, len(buf))
+        else:
+            if not isinstance(value, int):
+                raise TypeError(
+                    f"value for option {self._option_name(option)} must be an int, "
+                    f"not {type(value).__name__}"
+                )
+            ctype = "int64_t *" if option in INT64_OPTIONS else "int *"
+            try:
+                p = ffi.new(ctype, int(value))
+            except OverflowError:
+                raise ValueError(
+                    f"value {value} out of range for {self._option_name(option)}"
+                ) from None
+            rc = lib.sl_setsockopt(self._s, option, p, ffi.sizeof(ctype[:-2]))
+        if rc != 0:
+            raise self._error(f"setsockopt {self._option_name(option)}={value!r}")
+
+    def getsockopt(self, option: int) -> int | bytes:
+        """Get a socket option's value (int, or bytes for byte options)."""
+        n = self._optlen
+        if option in BYTES_OPTIONS:
+            n[0] = 256
+            if lib.sl_getsockopt(self._s, option, self._optval, n) != 0:
+                raise self._error(f"getsockopt {self._option_name(option)}")
+            raw = cast(bytes, ffi.unpack(self._optval, n[0]))
+            if option == SocketOption.LAST_ENDPOINT:
+                raw = raw.rstrip(b"\0")
+            return raw
+        if option in INT64_OPTIONS:
+            v64 = ffi.new("int64_t *")
+            n[0] = 8
+            if lib.sl_getsockopt(self._s, option, v64, n) != 0:
+                raise self._error(f"getsockopt {self._option_name(option)}")
+            return int(v64[0])
+        if option in FD_OPTIONS:
+            vfd = ffi.new("intptr_t *")
+            n[0] = ffi.sizeof("intptr_t")
+            if lib.sl_getsockopt(self._s, option, vfd, n) != 0:
+                raise self._error("getsockopt FD")
+            return int(vfd[0])
+        v = ffi.new("int *")
+        n[0] = 4
+        if lib.sl_getsockopt(self._s, option, v, n) != 0:
+            raise self._error(f"getsockopt {self._option_name(option)}")
+        return int(v[0])
+
+    set = setsockopt
+    get = getsockopt
+
+    def setsockopt_string(self, option: int, value: str, encoding: str = "utf-8") -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"value must be a str, not {type(value).__name__}")
+        self.setsockopt(option, value.encode(encoding))
+
+    def getsockopt_string(self, option: int, encoding: str = "utf-8") -> str:
+        v = self.getsockopt(option)
+        if not isinstance(v, bytes):
+            raise TypeError(f"option {self._option_name(option)} is not a bytes option")
+        return v.decode(encoding)
+
+    set_string = setsockopt_string
+    get_string = getsockopt_string
+
+    @staticmethod
+    def _option_name(option: int) -> str:
+        try:
+            return SocketOption(option).name
+        except ValueError:
+            return str(option)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not real attributes: options.
+        opt = _OPTION_NAMES.get(name)
+        if opt is None:
+            raise AttributeError(f"Socket has no attribute {name!r}")
+        return self.getsockopt(opt)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dict__ or hasattr(type(self), name) or name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
+        opt = _OPTION_NAMES.get(name)
+        if opt is None:
+            object.__setattr__(self, name, value)
+            return
+        self.setsockopt(opt, value)
+
+    def subscribe(self, topic: str | bytes) -> None:
+        """SUB: receive messages starting with ``topic`` (str is UTF-8 encoded)."""
+        self.setsockopt(SocketOption.SUBSCRIBE, topic.encode() if isinstance(topic, str) else topic)
+
+    def unsubscribe(self, topic: str | bytes) -> None:
+        self.setsockopt(
+            SocketOption.UNSUBSCRIBE, topic.encode() if isinstance(topic, str) else topic
+        )
+
+    # -- sending --------------------------------------------------------
+
+    def send(
+        self, data: Any, flags: int = 0, copy: bool = True, track: bool = False
+    ) -> MessageTracker | None:
+        """Send one message part (``flags``: DONTWAIT, SNDMORE).
+
+        ``data`` is bytes or any object with the buffer protocol, or a
+        Frame. With ``copy=False`` a large buffer is not copied: serverlink
+        keeps the object alive until it is done with it; ``track=True``
+        returns a MessageTracker that tells when that is.
+        """
+        if type(data) is bytes and copy and not track:
+            if _sl_send(self._s, data, len(data), flags) != 0:
+                self._send_failed(data, flags)
+            return None
+        if isinstance(data, Frame):
+            while lib.sl_send_msg(self._s, data._msg, flags) != 0:
+                if ffi.errno != _EINTR:
+                    raise self._error()
+            return data.tracker
+        buf = _as_buffer(data)
+        if (copy and not track) or (len(buf) < COPY_THRESHOLD and not track):
+            while _sl_send(self._s, buf, len(buf), flags) != 0:
+                if ffi.errno != _EINTR:
+                    raise self._error()
+            return None
+        tracker = MessageTracker() if track else None
+        token = _zerocopy.pin(data, tracker)
+        if tracker is not None:
+            tracker._track(token)
+        while lib.sl_send_zc(self._s, buf, len(buf), flags, _zerocopy.queue(), token) != 0:
+            if ffi.errno != _EINTR:
+                err = self._error()
+                _zerocopy.drain()
+                raise err
+        _zerocopy.drain()
+        return tracker
+
+    def _send_failed(self, data: bytes, flags: int) -> None:
+        # The slow path of send(): retry after a signal, else raise.
+        while ffi.errno == _EINTR:
+            if _sl_send(self._s, data, len(data), flags) == 0:
+                return
+        raise self._error()
+
+    def send_multipart(
+        self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True, track: bool = False
+    ) -> MessageTracker | None:
+        """Send a multipart message: all parts are delivered or none."""
+        if isinstance(msg_parts, (bytes, str)) or not hasattr(msg_parts, "__len__"):
+            raise TypeError(
+                f"msg_parts must be a sequence of bytes-like parts, not {type(msg_parts).__name__}"
+            )
+        n = len(msg_parts)
+        if n == 0:
+            raise ValueError("msg_parts must not be empty")
+        if copy and not track and all(type(p) is bytes for p in msg_parts):
+            ptrs = ffi.new("const char *[]", [ffi.from_buffer(p) for p in msg_parts])
+            lens = ffi.new("size_t[]", [len(p) for p in msg_parts])
+            while lib.sl_send_multipart(self._s, ptrs, lens, n, flags) != 0:
+                if ffi.errno != _EINTR:
+                    raise self._error()
+            return None
+        for i, part in enumerate(msg_parts):
+            if not isinstance(part, Frame) and not isinstance(part, (bytes, bytearray, memoryview)):
+                try:
+                    memoryview(part)
+                except TypeError:
+                    raise TypeError(
+                        f"part {i} of msg_parts must be bytes-like, not {type(part).__name__}"
+                    ) from None
+        tracker = None
+        for i, part in enumerate(msg_parts):
+            more = Flag.SNDMORE if i < n - 1 else 0
+            t = self.send(part, flags | more, copy=copy, track=track)
+            if t is not None:
+                tracker = t
+        return tracker
+
+    def send_string(
+        self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8"
+    ) -> None:
+        if not isinstance(u, str):
+            raise TypeError(f"send_string needs a str, not {type(u).__name__}")
+        self.send(u.encode(encoding), flags, copy)
+
+    # -- receiving ------------------------------------------------------
+
+    def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        """Receive one message part: bytes, or a Frame with ``copy=False``."""
+        if copy:
+            n = _sl_recv(self._s, flags, self._data, self._more)
+            if n >= 0:
+                return _unpack(self._data[0], n)
+            return self._recv_failed(flags)
+        while True:
+            m = lib.sl_recv_msg(self._s, flags)
+            if m != _NULL:
+                return Frame._from_msg(m)
+            if ffi.errno != _EINTR:
+                raise self._error()
+
+    def _recv_failed(self, flags: int) -> bytes:
+        while ffi.errno == _EINTR:
+            n = _sl_recv(self._s, flags, self._data, self._more)
+            if n >= 0:
+                return cast(bytes, _unpack(self._data[0], n))
+        raise self._error()
+
+    def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
+        """Receive every part of one message, in one call into C."""
+        if copy:
+            while True:
+                n = _sl_recv_multipart(self._s, flags, self._mp_data, self._mp_sizes)
+                if n > 0:
+                    d = self._mp_data[0]
+                    z = self._mp_sizes[0]
+                    return [_unpack(d[i], z[i]) for i in range(n)]
+                if ffi.errno != _EINTR:
+                    raise self._error()
+        parts = [self.recv(flags, copy=False)]
+        while parts[-1].more:
+            parts.append(self.recv(flags, copy=False))
+        return parts
+
+    def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        return cast(bytes, self.recv(flags)).decode(encoding)
+
+    @property
+    def rcvmore(self) -> bool:
+        return bool(self.getsockopt(SocketOption.RCVMORE))
