@@ -2,6 +2,7 @@
  * handler of its destination's kind. */
 #include "ctx.h"
 #include "../sockets/socket.h"
+#include "../transport/stream.h"
 
 static void process_term(sli_own *o, int linger)
 {
@@ -52,6 +53,25 @@ void sli_object_process(sli_command *cmd)
     case SLI_CMD_INPROC_CONNECTED:
         sli_assert(o->kind == SLI_OBJ_SOCKET);
         sli_own_process_seqnum((sli_own *)o);
+        break;
+    case SLI_CMD_PLUG:
+        if (o->kind == SLI_OBJ_SESSION) sli_session_process_plug((sli_session *)o);
+        else if (o->kind == SLI_OBJ_LISTENER) sli_listener_process_plug((sli_own *)o);
+        else if (o->kind == SLI_OBJ_CONNECTER) sli_connecter_process_plug((sli_own *)o);
+        else sli_assert(!"plug to this kind");
+        sli_own_process_seqnum((sli_own *)o);
+        break;
+    case SLI_CMD_ATTACH:
+        sli_assert(o->kind == SLI_OBJ_SESSION);
+        sli_session_process_attach((sli_session *)o, cmd->args.ptr);
+        sli_own_process_seqnum((sli_own *)o);
+        break;
+    case SLI_CMD_TERM_ENDPOINT:
+        sli_assert(o->kind == SLI_OBJ_SOCKET);
+        if (cmd->args.ptr) {
+            sli_socket_term_endpoint_internal((sli_socket *)o, cmd->args.ptr);
+            free(cmd->args.ptr);
+        }
         break;
     case SLI_CMD_BIND:
         if (o->kind == SLI_OBJ_SOCKET) sli_socket_process_bind((sli_socket *)o, cmd->args.ptr);

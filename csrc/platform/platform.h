@@ -31,6 +31,9 @@
 #include <windows.h>
 typedef SOCKET sli_fd_t;
 #define SLI_INVALID_FD INVALID_SOCKET
+#if defined(_MSC_VER)
+typedef intptr_t ssize_t;
+#endif
 #else
 #include <unistd.h>
 #include <sys/types.h>

@@ -1,5 +1,6 @@
 /* The socket core: see socket.h. */
 #include "socket.h"
+#include "monitor.h"
 #include "../core/ctx.h"
 #include "../platform/clock.h"
 #include "../transport/transport.h"
@@ -43,6 +44,7 @@ sli_socket *sli_socket_new(struct sl_ctx *ctx, int type)
         return NULL;
     }
     sli_own_init(&s->own, ctx, &s->mailbox, SLI_OBJ_SOCKET, &socket_own_ops);
+    sli_mutex_init(&s->monitor_sync);
     s->ops = ops;
     sli_options_init(&s->options, type);
     s->reap_handler.in_event = reap_in_event;
@@ -53,6 +55,7 @@ sli_socket *sli_socket_new(struct sl_ctx *ctx, int type)
         int e = errno;
         ops->destroy(s);
         sli_own_fini(&s->own);
+        sli_mutex_fini(&s->monitor_sync);
         sli_mailbox_fini(&s->mailbox);
         free(s);
         errno = e;
@@ -199,6 +202,11 @@ int sli_socket_connect(sli_socket *s, const char *uri)
 int sli_socket_term_endpoint(sli_socket *s, const char *uri)
 {
     if (check_usable(s) != 0) return -1;
+    return sli_socket_term_endpoint_internal(s, uri);
+}
+
+int sli_socket_term_endpoint_internal(sli_socket *s, const char *uri)
+{
     const char *addr;
     const sli_transport *t = sli_transport_find(uri, &addr);
     if (!t) return -1;
@@ -470,6 +478,8 @@ static void check_destroy(sli_socket *s)
     }
     sl_loop *reaper = s->reaper;
     sl_ctx *ctx = s->own.obj.ctx;
+    sli_socket_monitor_fini(s);
+    sli_mutex_fini(&s->monitor_sync);
     s->ops->destroy(s);
     for (int i = 0; i < s->nheld; i++) sli_msg_close(&s->held[i]);
     free(s->held);

@@ -75,6 +75,10 @@ typedef struct sli_socket {
     const char **held_data;
     size_t *held_size;
     int nheld, held_cap;
+    /* monitoring (monitor.c): events may come from any thread */
+    sli_mutex monitor_sync;
+    struct sli_socket *monitor;
+    int monitor_events;
     /* the context's list of sockets */
     struct sli_socket *ctx_prev, *ctx_next;
 } sli_socket;
@@ -87,6 +91,8 @@ int sli_socket_close(sli_socket *s);
 int sli_socket_bind(sli_socket *s, const char *uri);
 int sli_socket_connect(sli_socket *s, const char *uri);
 int sli_socket_term_endpoint(sli_socket *s, const char *uri);
+/* The same, from within command processing (a session gave up). */
+int sli_socket_term_endpoint_internal(sli_socket *s, const char *uri);
 int sli_socket_setsockopt(sli_socket *s, int opt, const void *val, size_t len);
 int sli_socket_getsockopt(sli_socket *s, int opt, void *val, size_t *len);
 /* Sends one part; on success the socket took the payload and m is empty. */

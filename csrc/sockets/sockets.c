@@ -1,5 +1,6 @@
 /* The socket type table: one row per type, each defined in its own file. */
 #include "socket.h"
+#include "../transport/stream.h"
 
 extern const sli_socket_ops sli_pair_ops;
 extern const sli_socket_ops sli_push_ops;
@@ -15,4 +16,19 @@ const sli_socket_ops *sli_socket_type(int type)
 {
     if (type < 0 || type >= SLI_NTYPES) return NULL;
     return types[type];
+}
+
+const char *sli_socket_type_name(int type)
+{
+    const sli_socket_ops *ops = sli_socket_type(type);
+    return ops ? ops->name : "";
+}
+
+int sli_socket_type_from_name(const unsigned char *name, size_t len)
+{
+    for (int t = 0; t < SLI_NTYPES; t++) {
+        const sli_socket_ops *ops = types[t];
+        if (ops && strlen(ops->name) == len && memcmp(ops->name, name, len) == 0) return t;
+    }
+    return -1;
 }

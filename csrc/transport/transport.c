@@ -3,6 +3,8 @@
 
 static const sli_transport *const transports[] = {
     &sli_inproc_transport,
+    &sli_tcp_transport,
+    &sli_ipc_transport,
     NULL,
 };
 

@@ -21,6 +21,10 @@ typedef struct sli_transport {
  * EINVAL (no scheme) or EPROTONOSUPPORT (unknown scheme). */
 const sli_transport *sli_transport_find(const char *uri, const char **addr);
 
+/* tcp and ipc (tcp.c, over listener.c, connecter.c, session.c, zmtp_engine.c) */
+extern const sli_transport sli_tcp_transport;
+extern const sli_transport sli_ipc_transport;
+
 /* inproc (inproc.c) */
 extern const sli_transport sli_inproc_transport;
 /* A socket terminates: unregister what it bound, end its pending connects. */

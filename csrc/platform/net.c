@@ -1,0 +1,198 @@
+/* Stream sockets: see net.h. */
+#include "net.h"
+
+#ifndef _WIN32
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <netinet/ip.h>
+#endif
+
+#ifdef _WIN32
+int sli_net_init(void)
+{
+    WSADATA wsa;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
+        errno = ENETDOWN;
+        return -1;
+    }
+    return 0;
+}
+
+void sli_net_fini(void) { WSACleanup(); }
+
+int sli_net_set_nonblocking(sli_fd_t fd)
+{
+    u_long nb = 1;
+    if (ioctlsocket(fd, FIONBIO, &nb) != 0) {
+        errno = sli_last_socket_error();
+        return -1;
+    }
+    return 0;
+}
+
+sli_fd_t sli_net_socket(int family)
+{
+    SOCKET s = WSASocketW(family, SOCK_STREAM, family == AF_UNIX ? 0 : IPPROTO_TCP, NULL, 0,
+                          WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s == INVALID_SOCKET) {
+        errno = sli_last_socket_error();
+        return SLI_INVALID_FD;
+    }
+    if (sli_net_set_nonblocking(s) != 0) {
+        closesocket(s);
+        return SLI_INVALID_FD;
+    }
+    return s;
+}
+
+void sli_net_close(sli_fd_t fd) { closesocket(fd); }
+
+ssize_t sli_net_read(sli_fd_t fd, void *buf, size_t n)
+{
+    int rc = recv(fd, (char *)buf, n > INT_MAX ? INT_MAX : (int)n, 0);
+    if (rc == SOCKET_ERROR) {
+        errno = sli_last_socket_error();
+        return -1;
+    }
+    return rc;
+}
+
+ssize_t sli_net_writev(sli_fd_t fd, sli_iovec *iov, int iovcnt)
+{
+    DWORD sent = 0;
+    if (WSASend(fd, iov, (DWORD)iovcnt, &sent, 0, NULL, NULL) == SOCKET_ERROR) {
+        errno = sli_last_socket_error();
+        return -1;
+    }
+    return (ssize_t)sent;
+}
+#else
+int sli_net_init(void) { return 0; }
+void sli_net_fini(void) {}
+
+int sli_net_set_nonblocking(sli_fd_t fd)
+{
+    int fl = fcntl(fd, F_GETFL, 0);
+    if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) return -1;
+    return 0;
+}
+
+sli_fd_t sli_net_socket(int family)
+{
+#ifdef SOCK_CLOEXEC
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd == -1) return SLI_INVALID_FD;
+#else
+    int fd = socket(family, SOCK_STREAM, 0);
+    if (fd == -1) return SLI_INVALID_FD;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (sli_net_set_nonblocking(fd) != 0) {
+        close(fd);
+        return SLI_INVALID_FD;
+    }
+#endif
+#ifdef SO_NOSIGPIPE
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return fd;
+}
+
+void sli_net_close(sli_fd_t fd) { close(fd); }
+
+ssize_t sli_net_read(sli_fd_t fd, void *buf, size_t n)
+{
+    for (;;) {
+        ssize_t rc = recv(fd, buf, n, 0);
+        if (rc >= 0) return rc;
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK) errno = EAGAIN;
+        return -1;
+    }
+}
+
+ssize_t sli_net_writev(sli_fd_t fd, sli_iovec *iov, int iovcnt)
+{
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = iov;
+    mh.msg_iovlen = (size_t)iovcnt;
+    int flags = 0;
+#ifdef MSG_NOSIGNAL
+    flags |= MSG_NOSIGNAL;
+#endif
+    for (;;) {
+        ssize_t rc = sendmsg(fd, &mh, flags);
+        if (rc >= 0) return rc;
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK) errno = EAGAIN;
+        return -1;
+    }
+}
+#endif
+
+static int set_int_opt(sli_fd_t fd, int level, int name, int v)
+{
+    if (setsockopt(fd, level, name, (const char *)&v, sizeof v) != 0) {
+        errno = sli_last_socket_error();
+        return -1;
+    }
+    return 0;
+}
+
+int sli_net_set_buffers(sli_fd_t fd, int sndbuf, int rcvbuf)
+{
+    if (sndbuf >= 0 && set_int_opt(fd, SOL_SOCKET, SO_SNDBUF, sndbuf) != 0) return -1;
+    if (rcvbuf >= 0 && set_int_opt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf) != 0) return -1;
+    return 0;
+}
+
+int sli_net_tune_tcp(sli_fd_t fd, int family, int sndbuf, int rcvbuf, int tos, int keepalive,
+                     int keepalive_cnt, int keepalive_idle, int keepalive_intvl)
+{
+    if (set_int_opt(fd, IPPROTO_TCP, TCP_NODELAY, 1) != 0) return -1;
+    if (sli_net_set_buffers(fd, sndbuf, rcvbuf) != 0) return -1;
+    if (tos > 0) {
+        if (family == AF_INET) set_int_opt(fd, IPPROTO_IP, IP_TOS, tos);
+#ifdef IPV6_TCLASS
+        else set_int_opt(fd, IPPROTO_IPV6, IPV6_TCLASS, tos);
+#endif
+    }
+    if (keepalive != -1) {
+        if (set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, keepalive) != 0) return -1;
+        if (keepalive == 1) {
+#ifdef TCP_KEEPCNT
+            if (keepalive_cnt != -1) set_int_opt(fd, IPPROTO_TCP, TCP_KEEPCNT, keepalive_cnt);
+#endif
+#ifdef TCP_KEEPIDLE
+            if (keepalive_idle != -1) set_int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, keepalive_idle);
+#elif defined(TCP_KEEPALIVE)
+            if (keepalive_idle != -1) set_int_opt(fd, IPPROTO_TCP, TCP_KEEPALIVE, keepalive_idle);
+#endif
+#ifdef TCP_KEEPINTVL
+            if (keepalive_intvl != -1) set_int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL, keepalive_intvl);
+#endif
+        }
+    }
+    SLI_UNUSED(keepalive_cnt);
+    SLI_UNUSED(keepalive_intvl);
+    return 0;
+}
+
+int sli_net_socket_error(sli_fd_t fd)
+{
+    int err = 0;
+#ifdef _WIN32
+    int len = sizeof err;
+#else
+    socklen_t len = sizeof err;
+#endif
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)&err, &len) != 0) return sli_last_socket_error();
+#ifdef _WIN32
+    if (err != 0) {
+        WSASetLastError(err);
+        return sli_last_socket_error();
+    }
+#endif
+    return err;
+}

@@ -1,0 +1,50 @@
+/* Stream sockets for the transports: opening, tuning and non-blocking I/O,
+ * with the per-OS differences (Winsock, SIGPIPE, close-on-exec) kept here.
+ * Every function returns -1 with errno set (mapped from Winsock errors on
+ * Windows) on failure. */
+#ifndef SLI_NET_H
+#define SLI_NET_H
+
+#include "platform.h"
+
+#ifndef _WIN32
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+typedef struct iovec sli_iovec;
+#define SLI_IOV_BASE(v) ((v).iov_base)
+#define SLI_IOV_LEN(v) ((v).iov_len)
+#else
+typedef WSABUF sli_iovec;
+#define SLI_IOV_BASE(v) ((v).buf)
+#define SLI_IOV_LEN(v) ((v).len)
+#ifndef AF_UNIX
+#define AF_UNIX 1
+#endif
+struct sockaddr_un { unsigned short sun_family; char sun_path[108]; };
+#endif
+
+/* Winsock start-up and clean-up (reference counted by Windows itself). */
+int sli_net_init(void);
+void sli_net_fini(void);
+
+/* A non-blocking, close-on-exec stream socket. */
+sli_fd_t sli_net_socket(int family);
+void sli_net_close(sli_fd_t fd);
+int sli_net_set_nonblocking(sli_fd_t fd);
+/* TCP_NODELAY, keepalive, buffers, TOS: what the options ask (-1: leave). */
+int sli_net_tune_tcp(sli_fd_t fd, int family, int sndbuf, int rcvbuf, int tos, int keepalive,
+                     int keepalive_cnt, int keepalive_idle, int keepalive_intvl);
+int sli_net_set_buffers(sli_fd_t fd, int sndbuf, int rcvbuf);
+/* The pending error of a socket (a completed non-blocking connect). */
+int sli_net_socket_error(sli_fd_t fd);
+
+/* Reads up to n bytes: the count, 0 on orderly close by the peer, or -1
+ * with errno (EAGAIN: nothing now). */
+ssize_t sli_net_read(sli_fd_t fd, void *buf, size_t n);
+/* Writes from iov: the count written (maybe partial), or -1 with errno
+ * (EAGAIN: nothing now). Never raises SIGPIPE. */
+ssize_t sli_net_writev(sli_fd_t fd, sli_iovec *iov, int iovcnt);
+
+#endif

@@ -1,0 +1,239 @@
+/* Listeners: a bound tcp or ipc socket in an I/O thread that accepts
+ * connections, each becoming an engine and a session owned by the listener
+ * (after libzmq's tcp_listener_t and ipc_listener_t). The bind itself
+ * happens in the caller's thread so its errors (EADDRINUSE...) are reported
+ * by bind(); only accepting runs in the I/O thread. An ipc path is removed
+ * when the listener closes, and a stale path (no one listening) is replaced
+ * at bind, but a live one is never stolen. */
+#include "stream.h"
+#include "../core/ctx.h"
+#include "../sockets/monitor.h"
+
+#include <stdio.h>
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/stat.h>
+#endif
+
+#define ACCEPTS_PER_EVENT 64
+
+typedef struct sli_listener {
+    sli_own own;
+    sl_loop *io;
+    sli_socket *socket;
+    sli_options options;
+    sli_fd_t fd;
+    sli_poll_entry *handle;
+    sli_io_handler handler;
+    bool ipc;
+    char *unlink_path;         /* ipc file we created, removed on close */
+    char endpoint[300];        /* the real address (ephemeral port filled in) */
+} sli_listener;
+
+static void listener_process_term(sli_own *o, int linger);
+static void listener_process_destroy(sli_own *o);
+static const sli_own_ops listener_own_ops = { listener_process_term, listener_process_destroy };
+
+static void accept_one(sli_listener *l, sli_fd_t fd)
+{
+    if (!l->ipc) {
+        sli_net_tune_tcp(fd, AF_INET, l->options.sndbuf, l->options.rcvbuf, l->options.tos,
+                         l->options.tcp_keepalive, l->options.tcp_keepalive_cnt,
+                         l->options.tcp_keepalive_idle, l->options.tcp_keepalive_intvl);
+    } else {
+        sli_net_set_buffers(fd, l->options.sndbuf, l->options.rcvbuf);
+    }
+    sli_engine *e = sli_engine_new(fd, &l->options, l->endpoint, true);
+    if (!e) {
+        sli_net_close(fd);
+        sli_socket_event(l->socket, SLI_EVENT_ACCEPT_FAILED, ENOMEM, l->endpoint);
+        return;
+    }
+    sl_loop *io = sli_ctx_choose_io(l->own.obj.ctx);
+    const char *addr = strstr(l->endpoint, "://");
+    sli_session *s = sli_session_new(io ? io : l->io, l->socket, false, l->endpoint,
+                                     addr ? addr + 3 : l->endpoint, l->ipc);
+    if (!s) {
+        sli_engine_terminate(e);
+        sli_socket_event(l->socket, SLI_EVENT_ACCEPT_FAILED, ENOMEM, l->endpoint);
+        return;
+    }
+    sli_own_inc_seqnum(&s->own);
+    sli_own_launch_child(&l->own, &s->own);
+    sli_send_cmd(&s->own.obj, SLI_CMD_ATTACH, e);
+    sli_socket_event(l->socket, SLI_EVENT_ACCEPTED, (int64_t)fd, l->endpoint);
+}
+
+static sli_fd_t do_accept(sli_fd_t lfd)
+{
+#if defined(__linux__)
+    return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+    sli_fd_t fd = accept(lfd, NULL, NULL);
+    if (fd == SLI_INVALID_FD) {
+        errno = sli_last_socket_error();
+        return fd;
+    }
+    if (sli_net_set_nonblocking(fd) != 0) {
+        sli_net_close(fd);
+        return SLI_INVALID_FD;
+    }
+#ifndef _WIN32
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+    return fd;
+#endif
+}
+
+static void listener_in_event(sli_io_handler *h)
+{
+    sli_listener *l = sli_container_of(h, sli_listener, handler);
+    for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+        sli_fd_t fd = do_accept(l->fd);
+        if (fd == SLI_INVALID_FD) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            /* Out of fds, say: report it and try again on the next event. */
+            sli_socket_event(l->socket, SLI_EVENT_ACCEPT_FAILED, errno, l->endpoint);
+            return;
+        }
+        accept_one(l, fd);
+    }
+}
+
+static void listener_out_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
+static void listener_timer_event(sli_io_handler *h, int id)
+{
+    SLI_UNUSED(h);
+    SLI_UNUSED(id);
+    sli_assert(false);
+}
+
+void sli_listener_process_plug(sli_own *o)
+{
+    sli_listener *l = (sli_listener *)o;
+    l->handle = sli_poller_add_fd(l->io->poller, l->fd, &l->handler);
+    sli_assert(l->handle);
+    sli_poller_set_pollin(l->io->poller, l->handle);
+}
+
+static void listener_process_term(sli_own *o, int linger)
+{
+    sli_listener *l = (sli_listener *)o;
+    if (l->handle) {
+        sli_poller_rm_fd(l->io->poller, l->handle);
+        l->handle = NULL;
+    }
+    sli_net_close(l->fd);
+    l->fd = SLI_INVALID_FD;
+    if (l->unlink_path) unlink(l->unlink_path);
+    sli_socket_event(l->socket, SLI_EVENT_CLOSED, 0, l->endpoint);
+    sli_own_process_term(o, linger);
+}
+
+static void listener_process_destroy(sli_own *o)
+{
+    sli_listener *l = (sli_listener *)o;
+    sli_own_fini(o);
+    free(l->unlink_path);
+    free(l);
+}
+
+#ifndef _WIN32
+/* An ipc path left by a process that died: nobody accepts on it. */
+static bool ipc_path_is_stale(const sli_address *a)
+{
+    sli_fd_t fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd == SLI_INVALID_FD) return false;
+    int rc = connect(fd, (const struct sockaddr *)&a->sa, a->len);
+    int err = errno;
+    close(fd);
+    return rc != 0 && err == ECONNREFUSED;
+}
+#endif
+
+static int bind_fd(const sli_address *a, const sli_options *o, bool ipc, sli_fd_t *out)
+{
+    sli_fd_t fd = sli_net_socket(a->family);
+    if (fd == SLI_INVALID_FD) return -1;
+    int one = 1;
+    if (!ipc) {
+#ifdef _WIN32
+        setsockopt(fd, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&one, sizeof one);
+#else
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#endif
+        if (a->family == AF_INET6) {
+            int zero = 0; /* accept IPv4 too, as libzmq does with IPV6 */
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
+        }
+    }
+    sli_net_set_buffers(fd, o->sndbuf, o->rcvbuf);
+    if (bind(fd, (const struct sockaddr *)&a->sa, a->len) != 0 ||
+        listen(fd, o->backlog > 0 ? o->backlog : 1) != 0) {
+        int e = sli_last_socket_error();
+        sli_net_close(fd);
+        errno = e;
+        return -1;
+    }
+    *out = fd;
+    return 0;
+}
+
+int sli_stream_bind(sli_socket *s, const char *addr, const char *uri, bool ipc)
+{
+    sl_loop *io = sli_ctx_choose_io(s->own.obj.ctx);
+    if (!io) {
+        errno = SLI_EMTHREAD;
+        return -1;
+    }
+    sli_address a;
+    int rc = ipc ? sli_ipc_address_resolve(addr, &a)
+                 : sli_tcp_address_resolve(addr, true, s->options.ipv6 != 0, &a);
+    if (rc != 0) {
+        if (errno == ENODEV || errno == EHOSTUNREACH) errno = EINVAL;
+        return -1;
+    }
+    sli_fd_t fd;
+    if (bind_fd(&a, &s->options, ipc, &fd) != 0) {
+#ifndef _WIN32
+        /* A stale ipc path is replaced; a live one is EADDRINUSE. */
+        const struct sockaddr_un *un = (const struct sockaddr_un *)&a.sa;
+        if (!(ipc && errno == EADDRINUSE && un->sun_path[0] && ipc_path_is_stale(&a) &&
+              unlink(un->sun_path) == 0 && bind_fd(&a, &s->options, ipc, &fd) == 0))
+#endif
+        {
+            int e = errno;
+            sli_socket_event(s, SLI_EVENT_BIND_FAILED, e, uri);
+            errno = e;
+            return -1;
+        }
+    }
+    sli_listener *l = calloc(1, sizeof *l);
+    if (!l) {
+        sli_net_close(fd);
+        errno = ENOMEM;
+        return -1;
+    }
+    sli_own_init(&l->own, s->own.obj.ctx, &io->mailbox, SLI_OBJ_LISTENER, &listener_own_ops);
+    l->io = io;
+    l->socket = s;
+    l->options = s->options;
+    l->fd = fd;
+    l->ipc = ipc;
+    l->handler.in_event = listener_in_event;
+    l->handler.out_event = listener_out_event;
+    l->handler.timer_event = listener_timer_event;
+    sli_address real = a;
+    if (!ipc) sli_address_from_socket(fd, a.family, &real);
+    sli_address_to_string(&real, l->endpoint, sizeof l->endpoint);
+#ifndef _WIN32
+    const struct sockaddr_un *un = (const struct sockaddr_un *)&a.sa;
+    if (ipc && un->sun_path[0]) l->unlink_path = strdup(un->sun_path);
+#endif
+    sli_socket_set_last_endpoint(s, l->endpoint);
+    sli_socket_add_endpoint(s, l->endpoint, &l->own, NULL);
+    sli_own_launch_child(&s->own, &l->own);
+    sli_socket_event(s, SLI_EVENT_LISTENING, (int64_t)fd, l->endpoint);
+    return 0;
+}
