@@ -5,6 +5,7 @@
 #include "serverlink.h"
 #include "core/ctx.h"
 #include "core/relq.h"
+#include "sockets/monitor.h"
 #include "sockets/socket.h"
 
 /* A closed socket is passed as NULL by the bindings: report it, never crash. */
@@ -56,6 +57,12 @@ int sl_getsockopt(sl_socket *s, int option, void *value, size_t *len)
 {
     CHECK_SOCKET(s, -1);
     return sli_socket_getsockopt(s, option, value, len);
+}
+
+int sl_socket_monitor(sl_socket *s, const char *addr, int events)
+{
+    CHECK_SOCKET(s, -1);
+    return sli_socket_monitor(s, addr, events);
 }
 
 int sl_send(sl_socket *s, const char *data, size_t len, int flags)

@@ -88,6 +88,10 @@ int sl_unbind(sl_socket *s, const char *uri);
 int sl_disconnect(sl_socket *s, const char *uri);
 int sl_setsockopt(sl_socket *s, int option, const void *value, size_t len);
 int sl_getsockopt(sl_socket *s, int option, void *value, size_t *len);
+/* Publishes the socket's connection events (libzmq's event numbers and
+ * two-frame format) on a PAIR socket bound to `addr` (inproc://...);
+ * addr NULL stops it. */
+int sl_socket_monitor(sl_socket *s, const char *addr, int events);
 
 /* Sends a copy of len bytes (flags: SL_DONTWAIT, SL_SNDMORE). */
 int sl_send(sl_socket *s, const char *data, size_t len, int flags);

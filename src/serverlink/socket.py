@@ -20,6 +20,7 @@ from serverlink import _zerocopy
 from serverlink._core import ffi, lib
 from serverlink.constants import (
     BYTES_OPTIONS,
+    EVENT_ALL,
     FD_OPTIONS,
     INT64_OPTIONS,
     Flag,
@@ -180,6 +181,34 @@ class Socket:
 
     def disconnect(self, addr: str) -> None:
         self._endpoint_call(lib.sl_disconnect, addr, "disconnect")
+
+    # -- monitoring -----------------------------------------------------
+
+    def monitor(self, addr: str | None, events: int = EVENT_ALL) -> None:
+        """Publish this socket's connection events on a PAIR bound to ``addr``.
+
+        ``addr`` must be an ``inproc://`` endpoint; ``None`` stops monitoring.
+        Read the events with :func:`serverlink.utils.monitor.recv_monitor_message`.
+        """
+        if addr is not None and not isinstance(addr, str):
+            raise TypeError(f"addr must be a str or None, not {type(addr).__name__}")
+        b = addr.encode() if addr is not None else _NULL
+        if lib.sl_socket_monitor(self._s, b, events) != 0:
+            raise self._error(f"monitor addr={addr!r}")
+
+    def disable_monitor(self) -> None:
+        self.__dict__["_monitor_socket"] = None
+        self.monitor(None)
+
+    def get_monitor_socket(self, events: int = EVENT_ALL, addr: str | None = None) -> Socket:
+        """Start monitoring and return a PAIR socket that receives the events."""
+        if addr is None:
+            addr = f"inproc://serverlink.monitor.{id(self):x}"
+        self.monitor(addr, events)
+        m = self.context.socket(SocketType.PAIR)
+        m.connect(addr)
+        self.__dict__["_monitor_socket"] = m
+        return m
 
     # -- options --------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Helpers with pyzmq's names (``serverlink.utils.monitor``)."""
