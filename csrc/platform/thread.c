@@ -104,7 +104,14 @@ int sli_last_socket_error(void)
 
 void sli_mutex_init(sli_mutex *m) { sli_assert(pthread_mutex_init(m, NULL) == 0); }
 void sli_mutex_fini(sli_mutex *m) { pthread_mutex_destroy(m); }
-void sli_mutex_lock(sli_mutex *m) { sli_assert(pthread_mutex_lock(m) == 0); }
+void sli_mutex_lock(sli_mutex *m)
+{
+    int rc = pthread_mutex_lock(m);
+    if (rc != 0) {
+        fprintf(stderr, "serverlink: pthread_mutex_lock: %s\n", strerror(rc));
+        sli_assert(rc == 0);
+    }
+}
 void sli_mutex_unlock(sli_mutex *m) { sli_assert(pthread_mutex_unlock(m) == 0); }
 void sli_cond_init(sli_cond *c) { sli_assert(pthread_cond_init(c, NULL) == 0); }
 void sli_cond_fini(sli_cond *c) { pthread_cond_destroy(c); }

@@ -257,7 +257,8 @@ void sli_socket_process_term_req(sli_socket *s, sli_own *child)
 
 int sli_socket_setsockopt(sli_socket *s, int opt, const void *val, size_t len)
 {
-    if (s->ctx_terminated) {
+    /* LINGER stays settable after termination: it is what close() uses. */
+    if (s->ctx_terminated && opt != SLI_OPT_LINGER) {
         errno = SLI_ETERM;
         return -1;
     }
@@ -478,6 +479,9 @@ static void check_destroy(sli_socket *s)
     }
     sl_loop *reaper = s->reaper;
     sl_ctx *ctx = s->own.obj.ctx;
+    /* Out of the context's list first: term() sends every listed socket a
+     * command, so nothing may be freed while it is still listed. */
+    sli_ctx_remove_socket(ctx, s);
     sli_socket_monitor_fini(s);
     sli_mutex_fini(&s->monitor_sync);
     s->ops->destroy(s);
@@ -495,7 +499,6 @@ static void check_destroy(sli_socket *s)
     free(s->last_endpoint);
     sli_own_fini(&s->own);
     sli_mailbox_fini(&s->mailbox);
-    sli_ctx_remove_socket(ctx, s);
     free(s);
     sli_send_cmd(&reaper->obj, SLI_CMD_REAPED, NULL);
 }

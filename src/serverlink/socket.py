@@ -67,6 +67,8 @@ class Socket:
             raise TypeError(f"socket_type must be an int, not {type(socket_type).__name__}")
         cctx = context._check_open()
         object.__setattr__(self, "_s", _NULL)
+        object.__setattr__(self, "_type", socket_type)
+        object.__setattr__(self, "_closed", True)  # until the C socket exists
         s = lib.sl_socket_new(cctx, socket_type)
         if s == _NULL:
             e = ffi.errno
@@ -125,9 +127,11 @@ class Socket:
         """
         if self._closed:
             return
-        if linger is not None and not self.context.closed:
-            self.setsockopt(SocketOption.LINGER, linger)
         s = self._s
+        if linger is not None and s != _NULL:
+            if not isinstance(linger, int):
+                raise TypeError(f"linger must be an int, not {type(linger).__name__}")
+            lib.sl_setsockopt(s, SocketOption.LINGER, ffi.new("int *", linger), 4)
         d = self.__dict__
         d["_s"] = _NULL
         d["_closed"] = True

@@ -1,0 +1,215 @@
+"""Close, LINGER and context termination with sockets; the seed scenario."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import serverlink as zmq
+from serverlink import Again, Context, ContextTerminated
+
+from .conftest import open_fds
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_term_stops_recv_blocked_in_another_thread(poller: str) -> None:
+    ctx = Context(poller=poller)
+    s = ctx.socket(zmq.PULL)
+    s.bind("inproc://blocked")
+    caught: list[BaseException] = []
+
+    def blocked() -> None:
+        try:
+            s.recv()
+        except ContextTerminated as e:
+            caught.append(e)
+        finally:
+            s.close()
+
+    t = threading.Thread(target=blocked)
+    t.start()
+    time.sleep(0.1)
+    ctx.term()  # returns once the blocked thread has closed its socket
+    t.join(5)
+    assert not t.is_alive()
+    assert len(caught) == 1
+    assert caught[0].errno == zmq.ETERM
+
+
+def test_term_stops_send_blocked_at_hwm(ctx: Context) -> None:
+    c2 = Context()
+    push = c2.socket(zmq.PUSH)
+    push.sndhwm = 1
+    pull = c2.socket(zmq.PULL)
+    pull.rcvhwm = 1
+    pull.bind("inproc://full")
+    push.connect("inproc://full")
+    caught: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            while True:
+                push.send(b"x")
+        except ContextTerminated as e:
+            caught.append(e)
+        finally:
+            push.close(linger=0)
+
+    t = threading.Thread(target=sender)
+    t.start()
+    time.sleep(0.1)
+    pull.close()
+    c2.term()
+    t.join(5)
+    assert caught and caught[0].errno == zmq.ETERM
+
+
+def test_use_after_term_raises(ctx: Context) -> None:
+    c = Context()
+    s = c.socket(zmq.PAIR)
+    s.close()
+    c.term()
+    with pytest.raises(ContextTerminated):
+        c.socket(zmq.PAIR)
+
+
+def test_closed_socket_raises_enotsock() -> None:
+    with Context() as c:
+        s = c.socket(zmq.PAIR)
+        s.close()
+        s.close()  # twice is harmless
+        assert s.closed
+        with pytest.raises(zmq.ZMQError) as e:
+            s.send(b"x")
+        assert e.value.errno == zmq.ENOTSOCK
+        with pytest.raises(zmq.ZMQError) as e:
+            s.recv()
+        assert e.value.errno == zmq.ENOTSOCK
+
+
+def test_inproc_messages_already_sent_survive_close_with_linger_zero(ctx: Context) -> None:
+    # libzmq semantics: an inproc pipe is shared memory, so what was sent
+    # before the sender closed is still read by the receiver.
+    push, pull = ctx.socket(zmq.PUSH), ctx.socket(zmq.PULL)
+    pull.bind("inproc://survive")
+    push.connect("inproc://survive")
+    for i in range(10):
+        push.send(str(i).encode())
+    push.close(linger=0)
+    assert [int(pull.recv()) for _ in range(10)] == list(range(10))
+
+
+def test_term_with_unread_inproc_messages_does_not_hang() -> None:
+    c = Context()
+    push, pull = c.socket(zmq.PUSH), c.socket(zmq.PULL)
+    pull.bind("inproc://unread")
+    push.connect("inproc://unread")
+    for _ in range(100):
+        push.send(b"never read")
+    push.close()
+    pull.close()
+    t0 = time.monotonic()
+    c.term()
+    assert time.monotonic() - t0 < 2
+
+
+def test_destroy_closes_open_sockets_with_linger() -> None:
+    c = Context()
+    socks = [c.socket(zmq.PUSH) for _ in range(5)]
+    for s in socks:
+        s.connect("tcp://127.0.0.1:1")
+        s.send(b"stuck", zmq.DONTWAIT)
+    t0 = time.monotonic()
+    c.destroy(linger=0)
+    assert time.monotonic() - t0 < 2
+    assert all(s.closed for s in socks)
+    assert c.closed
+
+
+def test_socket_dropped_without_close_does_not_block_term() -> None:
+    c = Context()
+    s = c.socket(zmq.PAIR)
+    s.bind("inproc://dropped")
+    del s
+    t0 = time.monotonic()
+    c.term()
+    assert time.monotonic() - t0 < 2
+
+
+@pytest.mark.parametrize("transport", ["inproc", "tcp"])
+def test_seed_scenario_thousand_contexts_with_a_socket(poller: str, transport: str) -> None:
+    """Create a context, use a socket, close it, terminate: 1,000 times."""
+    Context(poller=poller).term()
+    fds, threads = open_fds(), threading.active_count()
+    t0 = time.perf_counter()
+    for _ in range(1000):
+        c = Context(poller=poller)
+        a, b = c.socket(zmq.PAIR), c.socket(zmq.PAIR)
+        ep = "inproc://seed" if transport == "inproc" else "tcp://127.0.0.1:*"
+        a.bind(ep)
+        b.connect(a.last_endpoint.decode())
+        b.send(b"ping")
+        a.rcvtimeo = 5000
+        assert a.recv() == b"ping"
+        a.close()
+        b.close()
+        c.term()
+    dt = time.perf_counter() - t0
+    assert open_fds() == fds
+    assert threading.active_count() == threads
+    print(f"seed scenario ({transport}, {poller}): 1000 cycles in {dt:.2f} s")
+
+
+def test_hwm_and_dontwait_raise_again_exactly_at_the_mark(ctx: Context) -> None:
+    # inproc: the pipe holds the sender's SNDHWM plus the receiver's RCVHWM
+    push, pull = ctx.socket(zmq.PUSH), ctx.socket(zmq.PULL)
+    push.sndhwm = 7
+    pull.rcvhwm = 3
+    pull.bind("inproc://hwm")
+    push.connect("inproc://hwm")
+    for i in range(10):
+        push.send(b"%d" % i, zmq.DONTWAIT)
+    with pytest.raises(Again):
+        push.send(b"one too many", zmq.DONTWAIT)
+    assert [pull.recv() for _ in range(10)] == [b"%d" % i for i in range(10)]
+
+
+def test_sndtimeo_raises_again_after_the_timeout(ctx: Context) -> None:
+    push = ctx.socket(zmq.PUSH)
+    push.sndtimeo = 100
+    t0 = time.monotonic()
+    with pytest.raises(Again):
+        push.send(b"nobody to send to")
+    assert 0.08 < time.monotonic() - t0 < 2
+
+
+def test_rcvtimeo_raises_again_after_the_timeout(ctx: Context) -> None:
+    pull = ctx.socket(zmq.PULL)
+    pull.rcvtimeo = 100
+    t0 = time.monotonic()
+    with pytest.raises(Again):
+        pull.recv()
+    assert 0.08 < time.monotonic() - t0 < 2
+
+
+def test_multipart_is_all_or_nothing_at_hwm(ctx: Context) -> None:
+    push, pull = ctx.socket(zmq.PUSH), ctx.socket(zmq.PULL)
+    push.sndhwm = 1
+    pull.rcvhwm = 1
+    pull.bind("inproc://mp-hwm")
+    push.connect("inproc://mp-hwm")
+    sent = 0
+    while True:
+        try:
+            push.send_multipart([b"a", b"b", b"c"], zmq.DONTWAIT)
+            sent += 1
+        except Again:
+            break
+    got = [pull.recv_multipart() for _ in range(sent)]
+    assert got == [[b"a", b"b", b"c"]] * sent
+    pull.rcvtimeo = 50
+    with pytest.raises(Again):
+        pull.recv()
