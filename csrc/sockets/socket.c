@@ -483,9 +483,11 @@ static void check_destroy(sli_socket *s)
     }
     free(s->pipes);
     free(s->last_endpoint);
+    /* Leave the context's list before the mailbox goes: a concurrent
+     * sl_ctx_term_start sends `stop` to every listed socket. */
+    sli_ctx_remove_socket(ctx, s);
     sli_own_fini(&s->own);
     sli_mailbox_fini(&s->mailbox);
-    sli_ctx_remove_socket(ctx, s);
     free(s);
     sli_send_cmd(&reaper->obj, SLI_CMD_REAPED, NULL);
 }
