@@ -45,6 +45,18 @@ int sli_opt_put_int(void *val, size_t *len, int v)
     return 0;
 }
 
+int sli_opt_get_flag(const void *val, size_t len, bool *out)
+{
+    int v = 0;
+    if (sli_opt_get_int(val, len, &v) != 0) return -1;
+    if (v < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    *out = v != 0;
+    return 0;
+}
+
 static int set_int_min(int *field, const void *val, size_t len, int min)
 {
     int v = 0;

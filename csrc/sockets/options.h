@@ -101,5 +101,7 @@ int sli_options_get(const sli_options *o, int opt, void *val, size_t *len);
 /* Helpers for type-specific options. */
 int sli_opt_get_int(const void *val, size_t len, int *out);
 int sli_opt_put_int(void *val, size_t *len, int v);
+/* A boolean option as libzmq takes it: an int, 0 (false) or more (true). */
+int sli_opt_get_flag(const void *val, size_t len, bool *out);
 
 #endif

@@ -5,11 +5,19 @@
 extern const sli_socket_ops sli_pair_ops;
 extern const sli_socket_ops sli_push_ops;
 extern const sli_socket_ops sli_pull_ops;
+extern const sli_socket_ops sli_req_ops;
+extern const sli_socket_ops sli_rep_ops;
+extern const sli_socket_ops sli_dealer_ops;
+extern const sli_socket_ops sli_router_ops;
 
 static const sli_socket_ops *const types[SLI_NTYPES] = {
     [SLI_PAIR] = &sli_pair_ops,
     [SLI_PUSH] = &sli_push_ops,
     [SLI_PULL] = &sli_pull_ops,
+    [SLI_REQ] = &sli_req_ops,
+    [SLI_REP] = &sli_rep_ops,
+    [SLI_DEALER] = &sli_dealer_ops,
+    [SLI_ROUTER] = &sli_router_ops,
 };
 
 const sli_socket_ops *sli_socket_type(int type)

@@ -76,6 +76,9 @@ static void connect_inproc_sockets(sli_socket *binder, const sli_options *bopt,
         sli_pipe_set_hwms(pc->connect_pipe, -1, -1);
         sli_pipe_set_hwms(pc->bind_pipe, -1, -1);
     }
+    /* Our id goes first: attaching may write too (a PROBE_ROUTER probe),
+     * and the connector's ROUTER takes the pipe's first message as the id. */
+    if (pc->options.recv_routing_id) send_routing_id(pc->bind_pipe, bopt);
     if (side == BIND_SIDE) {
         sli_socket_attach_pipe(binder, pc->bind_pipe, false, false);
         sli_send_cmd(&pc->socket->own.obj, SLI_CMD_INPROC_CONNECTED, NULL);
@@ -84,7 +87,6 @@ static void connect_inproc_sockets(sli_socket *binder, const sli_options *bopt,
         sli_send_cmd(&binder->own.obj, SLI_CMD_BIND, pc->bind_pipe);
         sli_send_cmd(&pc->socket->own.obj, SLI_CMD_INPROC_CONNECTED, NULL);
     }
-    if (pc->options.recv_routing_id) send_routing_id(pc->bind_pipe, bopt);
 }
 
 static int inproc_bind(sli_socket *s, const char *name, const char *uri)
