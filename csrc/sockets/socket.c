@@ -497,9 +497,6 @@ static void check_destroy(sli_socket *s)
     }
     free(s->pipes);
     free(s->last_endpoint);
-    /* Leave the context's list before the mailbox goes: a concurrent
-     * sl_ctx_term_start sends `stop` to every listed socket. */
-    sli_ctx_remove_socket(ctx, s);
     sli_own_fini(&s->own);
     sli_mailbox_fini(&s->mailbox);
     free(s);
