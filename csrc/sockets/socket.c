@@ -470,6 +470,9 @@ static void check_destroy(sli_socket *s)
     }
     sl_loop *reaper = s->reaper;
     sl_ctx *ctx = s->own.obj.ctx;
+    /* Leave the context's list before the mailbox goes: until then
+     * sl_ctx_term_start may still send us `stop`. */
+    sli_ctx_remove_socket(ctx, s);
     s->ops->destroy(s);
     for (int i = 0; i < s->nheld; i++) sli_msg_close(&s->held[i]);
     free(s->held);
@@ -485,7 +488,6 @@ static void check_destroy(sli_socket *s)
     free(s->last_endpoint);
     sli_own_fini(&s->own);
     sli_mailbox_fini(&s->mailbox);
-    sli_ctx_remove_socket(ctx, s);
     free(s);
     sli_send_cmd(&reaper->obj, SLI_CMD_REAPED, NULL);
 }
