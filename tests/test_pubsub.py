@@ -234,10 +234,11 @@ def test_slow_subscriber_at_hwm_does_not_block_pub(ctx: Context, order: str) -> 
     for i in range(10_000):
         pub.send(b"%d" % i, zmq.DONTWAIT)  # never Again: a PUB drops instead
     assert time.monotonic() - t0 < 10
-    got = drain(sub)
-    # The pipe holds the publisher's SNDHWM plus the subscriber's RCVHWM.
+    got = [int(m) for m in drain(sub)]
+    # The pipe holds the publisher's SNDHWM plus the subscriber's RCVHWM;
+    # the rest was dropped, and what arrived is in order.
     assert 0 < len(got) <= 20
-    assert got == [b"%d" % i for i in range(len(got))]
+    assert got[0] == 0 and got == sorted(set(got))
     # Drained, the subscriber receives again: the publisher kept going.
     deadline = time.monotonic() + 10
     while b"after" not in drain(sub):
