@@ -126,6 +126,13 @@ int sli_options_set(sli_options *o, int opt, const void *val, size_t len)
         o->conflate = v;
         return 0;
     }
+    case SLI_OPT_INVERT_MATCHING: {
+        /* libzmq takes any int here, as a boolean */
+        int v = 0;
+        if (sli_opt_get_int(val, len, &v) != 0) return -1;
+        o->invert_matching = v != 0;
+        return 0;
+    }
     case SLI_OPT_MAXMSGSIZE: {
         int64_t v;
         if (len != sizeof v || !val) { errno = EINVAL; return -1; }
@@ -177,6 +184,7 @@ int sli_options_get(const sli_options *o, int opt, void *val, size_t *len)
     case SLI_OPT_IMMEDIATE: return sli_opt_put_int(val, len, o->immediate);
     case SLI_OPT_IPV6: return sli_opt_put_int(val, len, o->ipv6);
     case SLI_OPT_CONFLATE: return sli_opt_put_int(val, len, o->conflate);
+    case SLI_OPT_INVERT_MATCHING: return sli_opt_put_int(val, len, o->invert_matching);
     case SLI_OPT_MECHANISM: return sli_opt_put_int(val, len, 0); /* NULL */
     case SLI_OPT_THREAD_SAFE: return sli_opt_put_int(val, len, 0);
     case SLI_OPT_MAXMSGSIZE:

@@ -60,6 +60,10 @@ enum {
     SLI_OPT_XPUB_VERBOSER = 78,
     SLI_OPT_CONNECT_TIMEOUT = 79,
     SLI_OPT_THREAD_SAFE = 81,
+    SLI_OPT_XPUB_MANUAL_LAST_VALUE = 98,
+    SLI_OPT_ONLY_FIRST_SUBSCRIBE = 108,
+    SLI_OPT_XSUB_VERBOSE_UNSUBSCRIBE = 115,
+    SLI_OPT_TOPICS_COUNT = 116,
 };
 
 enum {
@@ -85,6 +89,7 @@ typedef struct sli_options {
     int handshake_ivl;
     int heartbeat_ivl, heartbeat_ttl, heartbeat_timeout;
     int connect_timeout;
+    int invert_matching;        /* PUB/SUB families: deliver what does not match */
     unsigned char routing_id[SLI_MAX_ROUTING_ID];
     uint8_t routing_id_size;
     /* set by the socket type */

@@ -9,6 +9,10 @@ extern const sli_socket_ops sli_req_ops;
 extern const sli_socket_ops sli_rep_ops;
 extern const sli_socket_ops sli_dealer_ops;
 extern const sli_socket_ops sli_router_ops;
+extern const sli_socket_ops sli_pub_ops;
+extern const sli_socket_ops sli_sub_ops;
+extern const sli_socket_ops sli_xpub_ops;
+extern const sli_socket_ops sli_xsub_ops;
 
 static const sli_socket_ops *const types[SLI_NTYPES] = {
     [SLI_PAIR] = &sli_pair_ops,
@@ -18,6 +22,10 @@ static const sli_socket_ops *const types[SLI_NTYPES] = {
     [SLI_REP] = &sli_rep_ops,
     [SLI_DEALER] = &sli_dealer_ops,
     [SLI_ROUTER] = &sli_router_ops,
+    [SLI_PUB] = &sli_pub_ops,
+    [SLI_SUB] = &sli_sub_ops,
+    [SLI_XPUB] = &sli_xpub_ops,
+    [SLI_XSUB] = &sli_xsub_ops,
 };
 
 const sli_socket_ops *sli_socket_type(int type)
