@@ -80,9 +80,11 @@ int sli_relq_take(sli_relq *q, uint64_t *tokens, int max)
 {
     sli_mutex_lock(&q->sync);
     int n = q->n < max ? q->n : max;
-    memcpy(tokens, q->tokens, (size_t)n * sizeof *tokens);
-    memmove(q->tokens, q->tokens + n, (size_t)(q->n - n) * sizeof *tokens);
-    q->n -= n;
+    if (n > 0) {
+        memcpy(tokens, q->tokens, (size_t)n * sizeof *tokens);
+        memmove(q->tokens, q->tokens + n, (size_t)(q->n - n) * sizeof *tokens);
+        q->n -= n;
+    }
     sli_mutex_unlock(&q->sync);
     return n;
 }
