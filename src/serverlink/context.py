@@ -191,7 +191,8 @@ class Context:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.term()
+        # As pyzmq: leaving the block closes what is still open, then terms.
+        self.destroy()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._io)} io threads"
