@@ -36,7 +36,7 @@ def _bind(s: zmq.Socket, ep: str) -> str:
     if not ep.startswith("tcp://"):
         ep = f"{ep}-{next(_serial)}"
     s.bind(ep)
-    return s.last_endpoint.decode()
+    return str(s.last_endpoint.decode())
 
 
 def throughput(ctx: zmq.Context, ep: str, n: int, size: int) -> float:
