@@ -112,6 +112,19 @@ int sl_recv_multipart(sl_socket *s, int flags, const char ***data, size_t **size
 /* Receives one part as a message object the caller owns (zero-copy). */
 sl_msg *sl_recv_msg(sl_socket *s, int flags);
 
+/* Polling sockets and plain fds together, as zmq_poll: events are
+ * SL_POLLIN/SL_POLLOUT/SL_POLLERR (libzmq's 1/2/4); an item names either a
+ * socket (fd ignored) or, with socket NULL, an fd. Waits up to timeout_ms
+ * (-1: forever; 0: just look) without the GIL. Returns the number of items
+ * with revents set, or -1 with errno (EINTR: a signal; ETERM; ENOTSOCK). */
+typedef struct sl_pollitem {
+    sl_socket *socket;
+    intptr_t fd;
+    short events;
+    short revents;
+} sl_pollitem;
+int sl_poll(sl_pollitem *items, int n, long timeout_ms);
+
 /* Message objects (frames). */
 sl_msg *sl_msg_new(const char *data, size_t len);
 const char *sl_msg_data(sl_msg *m);
