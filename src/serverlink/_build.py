@@ -17,6 +17,20 @@ from cffi import FFI
 ROOT = Path(__file__).resolve().parents[2]
 CSRC = ROOT / "csrc"
 HEADER = CSRC / "serverlink.h"
+GLUE = Path(__file__).resolve().parent / "_glue.h"
+
+# The binding's own functions (_glue.h): the hot calls, which keep the GIL
+# unless they must block. Declared here, not in serverlink.h, because the
+# GIL is the binding's business, not the C core's.
+GLUE_CDEF = """
+int slpy_send(sl_socket *s, const char *data, size_t len, int flags);
+int slpy_send_multipart(sl_socket *s, const char *const *data, const size_t *lens, int n,
+                        int flags);
+int slpy_send_msg(sl_socket *s, sl_msg *m, int flags);
+int64_t slpy_recv(sl_socket *s, int flags, const char **data, int *more);
+int slpy_recv_multipart(sl_socket *s, int flags, const char ***data, size_t **sizes);
+sl_msg *slpy_recv_msg(sl_socket *s, int flags);
+"""
 
 
 def cdef_text() -> str:
@@ -43,11 +57,11 @@ def compile_args() -> tuple[list[str], list[tuple[str, str | None]], list[str]]:
 
 
 ffibuilder = FFI()
-ffibuilder.cdef(cdef_text())
+ffibuilder.cdef(cdef_text() + GLUE_CDEF)
 _cflags, _macros, _libs = compile_args()
 ffibuilder.set_source(
     "serverlink._core",
-    '#include "serverlink.h"\n',
+    '#include "serverlink.h"\n' + GLUE.read_text(),
     sources=c_sources(),
     include_dirs=[os.path.relpath(CSRC, ROOT)],
     define_macros=_macros,

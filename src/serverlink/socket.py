@@ -38,9 +38,10 @@ COPY_THRESHOLD = 65536
 
 _OPTION_NAMES = {m.name.lower(): m for m in SocketOption}
 _NULL = ffi.NULL
-_sl_send = lib.sl_send
-_sl_recv = lib.sl_recv
-_sl_recv_multipart = lib.sl_recv_multipart
+# The per-message calls keep the GIL unless they block (see _glue.h).
+_sl_send = lib.slpy_send
+_sl_recv = lib.slpy_recv
+_sl_recv_multipart = lib.slpy_recv_multipart
 _unpack = ffi.unpack
 _EINTR = _errno.EINTR
 
@@ -344,7 +345,7 @@ class Socket:
                 self._send_failed(data, flags)
             return None
         if isinstance(data, Frame):
-            while lib.sl_send_msg(self._s, data._msg, flags) != 0:
+            while lib.slpy_send_msg(self._s, data._msg, flags) != 0:
                 if ffi.errno != _EINTR:
                     raise self._error()
             return data.tracker
@@ -387,7 +388,7 @@ class Socket:
         if copy and not track and all(type(p) is bytes for p in msg_parts):
             ptrs = ffi.new("const char *[]", [ffi.from_buffer(p) for p in msg_parts])
             lens = ffi.new("size_t[]", [len(p) for p in msg_parts])
-            while lib.sl_send_multipart(self._s, ptrs, lens, n, flags) != 0:
+            while lib.slpy_send_multipart(self._s, ptrs, lens, n, flags) != 0:
                 if ffi.errno != _EINTR:
                     raise self._error()
             return None
@@ -424,7 +425,7 @@ class Socket:
                 return _unpack(self._data[0], n)
             return self._recv_failed(flags)
         while True:
-            m = lib.sl_recv_msg(self._s, flags)
+            m = lib.slpy_recv_msg(self._s, flags)
             if m != _NULL:
                 return Frame._from_msg(m)
             if ffi.errno != _EINTR:
