@@ -30,6 +30,7 @@ int slpy_send_msg(sl_socket *s, sl_msg *m, int flags);
 int64_t slpy_recv(sl_socket *s, int flags, const char **data, int *more);
 int slpy_recv_multipart(sl_socket *s, int flags, const char ***data, size_t **sizes);
 sl_msg *slpy_recv_msg(sl_socket *s, int flags);
+int slpy_install(void);
 """
 
 

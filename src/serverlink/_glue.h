@@ -91,3 +91,196 @@ static sl_msg *slpy_recv_msg(sl_socket *s, int flags)
     SLPY_BLOCKING(m, sl_recv_msg(s, flags));
     return m;
 }
+
+/* ---- the vectorcall fast path (CPython only) ------------------------------
+ *
+ * Even with the GIL kept, a cffi call converts each argument through a
+ * generic path, and turning received bytes into a Python object costs a
+ * second cffi call (ffi.unpack). For the hot methods the binding installs
+ * a few METH_FASTCALL functions into serverlink._core (slpy_install): they
+ * take the socket's address as an int, build the bytes object directly, and
+ * raise the serverlink exception themselves (through serverlink.error's
+ * error_for, looked up once at install). Everything else stays on cffi, and
+ * on PyPy (no C API) the binding uses the cffi path for these too. */
+#ifndef PYPY_VERSION
+
+#ifndef METH_FASTCALL
+#define METH_FASTCALL 0x0080 /* stable since 3.10; the wheel is for 3.11+ */
+#endif
+
+typedef PyObject *(*slpy_fastfn)(PyObject *, PyObject *const *, Py_ssize_t);
+
+static PyObject *slpy_error_for; /* serverlink.error.error_for; set by install */
+
+static PyObject *slpy_raise(int err)
+{
+    PyObject *exc = PyObject_CallFunction(slpy_error_for, "i", err);
+    if (exc) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+/* The socket (NULL once closed: ENOTSOCK from the core) and flags. */
+static int slpy_args(PyObject *const *args, Py_ssize_t n, Py_ssize_t want, sl_socket **s, int *flags)
+{
+    if (n != want) {
+        PyErr_SetString(PyExc_TypeError, "wrong number of arguments");
+        return -1;
+    }
+    *s = (sl_socket *)PyLong_AsVoidPtr(args[0]);
+    if (!*s && PyErr_Occurred()) return -1;
+    long f = PyLong_AsLong(args[n - 1]);
+    if (f == -1 && PyErr_Occurred()) return -1;
+    *flags = (int)f;
+    return 0;
+}
+
+/* After a failed call: 1 to retry (a signal whose handlers did not raise),
+ * or 0 with the exception set. */
+static int slpy_failed(int err)
+{
+    if (err == EINTR) return PyErr_CheckSignals() == 0;
+    slpy_raise(err);
+    return 0;
+}
+
+/* send(socket, data: bytes, flags) -> None */
+static PyObject *slpy_fast_send(PyObject *self, PyObject *const *args, Py_ssize_t n)
+{
+    (void)self;
+    sl_socket *s;
+    int flags;
+    if (slpy_args(args, n, 3, &s, &flags) != 0) return NULL;
+    PyObject *data = args[1];
+    if (!PyBytes_Check(data)) {
+        PyErr_SetString(PyExc_TypeError, "data must be bytes");
+        return NULL;
+    }
+    const char *p = PyBytes_AsString(data);
+    size_t len = (size_t)PyBytes_Size(data);
+    while (slpy_send(s, p, len, flags) != 0)
+        if (!slpy_failed(errno)) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* recv(socket, flags) -> bytes */
+static PyObject *slpy_fast_recv(PyObject *self, PyObject *const *args, Py_ssize_t n)
+{
+    (void)self;
+    sl_socket *s;
+    int flags;
+    if (slpy_args(args, n, 2, &s, &flags) != 0) return NULL;
+    const char *data;
+    int more;
+    int64_t size;
+    while ((size = slpy_recv(s, flags, &data, &more)) < 0)
+        if (!slpy_failed(errno)) return NULL;
+    return PyBytes_FromStringAndSize(data, (Py_ssize_t)size);
+}
+
+/* recv_multipart(socket, flags) -> list[bytes] */
+static PyObject *slpy_fast_recv_multipart(PyObject *self, PyObject *const *args, Py_ssize_t n)
+{
+    (void)self;
+    sl_socket *s;
+    int flags;
+    if (slpy_args(args, n, 2, &s, &flags) != 0) return NULL;
+    const char **data;
+    size_t *sizes;
+    int parts;
+    while ((parts = slpy_recv_multipart(s, flags, &data, &sizes)) < 0)
+        if (!slpy_failed(errno)) return NULL;
+    PyObject *list = PyList_New(parts);
+    if (!list) return NULL;
+    for (int i = 0; i < parts; i++) {
+        PyObject *b = PyBytes_FromStringAndSize(data[i], (Py_ssize_t)sizes[i]);
+        if (!b) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SetItem(list, i, b);
+    }
+    return list;
+}
+
+/* send_multipart(socket, parts: list|tuple of bytes, flags) -> None; the
+ * caller has checked every part is bytes (else it takes the general path). */
+static PyObject *slpy_fast_send_multipart(PyObject *self, PyObject *const *args, Py_ssize_t n)
+{
+    (void)self;
+    sl_socket *s;
+    int flags;
+    if (slpy_args(args, n, 3, &s, &flags) != 0) return NULL;
+    PyObject *seq = PySequence_Fast(args[1], "parts must be a sequence");
+    if (!seq) return NULL;
+    Py_ssize_t count = PySequence_Size(seq);
+    const char *stack_p[16];
+    size_t stack_l[16];
+    const char **ptrs = count <= 16 ? stack_p : PyMem_Malloc((size_t)count * sizeof *ptrs);
+    size_t *lens = count <= 16 ? stack_l : PyMem_Malloc((size_t)count * sizeof *lens);
+    PyObject *result = NULL;
+    if (!ptrs || !lens) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *part = PySequence_GetItem(seq, i); /* new reference */
+        if (!part) goto done;
+        if (!PyBytes_Check(part)) {
+            Py_DECREF(part);
+            PyErr_Format(PyExc_TypeError, "part %zd of msg_parts must be bytes", i);
+            goto done;
+        }
+        ptrs[i] = PyBytes_AsString(part);
+        lens[i] = (size_t)PyBytes_Size(part);
+        Py_DECREF(part); /* still referenced by seq */
+    }
+    while (slpy_send_multipart(s, ptrs, lens, (int)count, flags) != 0)
+        if (!slpy_failed(errno)) goto done;
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    if (ptrs && ptrs != stack_p) PyMem_Free((void *)ptrs);
+    if (lens && lens != stack_l) PyMem_Free(lens);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyMethodDef slpy_fast_methods[] = {
+    { "fast_send", (PyCFunction)(void (*)(void))slpy_fast_send, METH_FASTCALL, NULL },
+    { "fast_recv", (PyCFunction)(void (*)(void))slpy_fast_recv, METH_FASTCALL, NULL },
+    { "fast_recv_multipart", (PyCFunction)(void (*)(void))slpy_fast_recv_multipart, METH_FASTCALL, NULL },
+    { "fast_send_multipart", (PyCFunction)(void (*)(void))slpy_fast_send_multipart, METH_FASTCALL, NULL },
+    { NULL, NULL, 0, NULL },
+};
+
+/* Adds the fast functions to serverlink._core. 1 when installed, 0 when
+ * not available here, -1 (with a Python error printed) on failure. */
+static int slpy_install(void)
+{
+    PyObject *core = PyImport_AddModule("serverlink._core"); /* borrowed */
+    PyObject *errmod = core ? PyImport_ImportModule("serverlink.error") : NULL;
+    if (errmod) {
+        Py_XDECREF(slpy_error_for);
+        slpy_error_for = PyObject_GetAttrString(errmod, "error_for");
+        Py_DECREF(errmod);
+    }
+    if (!slpy_error_for) goto fail;
+    for (PyMethodDef *m = slpy_fast_methods; m->ml_name; m++) {
+        PyObject *f = PyCFunction_New(m, NULL);
+        if (!f || PyObject_SetAttrString(core, m->ml_name, f) != 0) {
+            Py_XDECREF(f);
+            goto fail;
+        }
+        Py_DECREF(f);
+    }
+    return 1;
+fail:
+    PyErr_Print();
+    return -1;
+}
+#else
+static int slpy_install(void) { return 0; }
+#endif
