@@ -41,19 +41,24 @@ void sli_zmtp_greeting_build(unsigned char out[SLI_ZMTP_GREETING_SIZE], const ch
 
 int sli_zmtp_greeting_check(const unsigned char *buf, size_t len, sli_zmtp_greeting *g)
 {
-    /* Refuse as early as the bytes allow, so junk is never buffered long. */
+    /* Refuse as early as the bytes allow, so junk is never buffered long:
+     * each byte is judged as soon as it is there. */
+    if (len > SLI_ZMTP_GREETING_SIZE) len = SLI_ZMTP_GREETING_SIZE;
     if (len >= 1 && buf[0] != 0xff) goto bad;
-    if (len >= 10 && (buf[9] & 0x01) == 0) goto bad; /* ZMTP 1.0 framing */
-    if (len >= 11 && buf[10] < 3) goto bad;          /* ZMTP 2.0 */
-    if (len < SLI_ZMTP_GREETING_SIZE) return 0;
-    /* The mechanism is NUL-padded ASCII; a name with bytes after its first
-     * NUL, or non-printable bytes, is malformed. */
+    /* Bytes 1-8 are padding (libzmq puts a ZMTP 1.0 length there). The
+     * signature ends with 0x7F exactly: ZMTP 1.0 has a flags byte here, and
+     * libzmq's "any odd byte" test would let other junk through. */
+    if (len >= 10 && buf[9] != 0x7f) goto bad;
+    if (len >= 11 && buf[10] < 3) goto bad; /* ZMTP 1.0 / 2.0 */
+    /* The mechanism is NUL-padded printable ASCII; a name with bytes after
+     * its first NUL, or non-printable bytes, is malformed. */
     bool ended = false;
-    for (int i = 12; i < 32; i++) {
+    for (size_t i = 12; i < len && i < 32; i++) {
         if (buf[i] == 0) ended = true;
         else if (ended || buf[i] < 0x20 || buf[i] > 0x7e) goto bad;
     }
-    if (buf[32] > 1) goto bad;
+    if (len >= 33 && buf[32] > 1) goto bad; /* as-server is 0 or 1 */
+    if (len < SLI_ZMTP_GREETING_SIZE) return 0;
     g->major = buf[10];
     g->minor = buf[11];
     memcpy(g->mechanism, buf + 12, 20);
