@@ -78,7 +78,15 @@ void sli_zmtp_decoder_init(sli_zmtp_decoder *d, int64_t maxmsgsize)
     d->state = ST_HEADER;
     d->hdr_need = 1;
     d->maxmsgsize = maxmsgsize;
+    d->commands_only = true;
+    d->max_command = SLI_ZMTP_MAX_COMMAND;
     sli_msg_init(&d->msg);
+}
+
+void sli_zmtp_decoder_set_limits(sli_zmtp_decoder *d, bool commands_only, uint64_t max_command)
+{
+    d->commands_only = commands_only;
+    d->max_command = max_command;
 }
 
 void sli_zmtp_decoder_fini(sli_zmtp_decoder *d)
@@ -144,7 +152,13 @@ static int header_done(sli_zmtp_decoder *d)
         errno = EPROTO;
         return -1;
     }
-    if ((d->flags & SLI_ZMTP_COMMAND) && (d->flags & SLI_ZMTP_MORE)) {
+    bool command = (d->flags & SLI_ZMTP_COMMAND) != 0;
+    if (command && (d->flags & SLI_ZMTP_MORE)) {
+        errno = EPROTO;
+        return -1;
+    }
+    /* Not acceptable now: refused before a byte of the body is kept. */
+    if ((d->commands_only && !command) || (command && d->max_command && size > d->max_command)) {
         errno = EPROTO;
         return -1;
     }

@@ -13,7 +13,8 @@
  * mechanism, so nothing waits on the peer's greeting); the peer's greeting
  * is checked byte by byte as it arrives, so junk is refused after at most
  * one byte, and nothing a peer sends before its READY is accepted as a
- * message. Heartbeats are ZMTP 3.1 PING/PONG; subscriptions travel as
+ * message: until then the decoder refuses data frames and large commands
+ * at their header, so an unauthenticated peer cannot make us buffer much. Heartbeats are ZMTP 3.1 PING/PONG; subscriptions travel as
  * SUBSCRIBE/CANCEL commands to 3.1 peers and as messages to 3.0 peers.
  *
  * An engine that fails tells its session and frees itself. Only the
@@ -349,6 +350,9 @@ static int process_ready(sli_engine *e, sli_msg *m)
     e->state = ST_ACTIVE;
     e->handshaked = true;
     cancel_timer(e, &e->has_handshake_timer, T_HANDSHAKE);
+    /* Messages from now on; commands stay small unless they carry topics. */
+    sli_zmtp_decoder_set_limits(&e->decoder, false,
+                                is_publisher_type(e->options.type) ? 0 : SLI_ZMTP_MAX_COMMAND);
     e->sub_commands = e->peer_minor >= 1;
     sli_session_engine_ready(e->session);
     if (e->options.recv_routing_id) {
