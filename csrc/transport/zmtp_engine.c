@@ -14,8 +14,11 @@
  * is checked byte by byte as it arrives, so junk is refused after at most
  * one byte, and nothing a peer sends before its READY is accepted as a
  * message: until then the decoder refuses data frames and large commands
- * at their header, so an unauthenticated peer cannot make us buffer much. Heartbeats are ZMTP 3.1 PING/PONG; subscriptions travel as
- * SUBSCRIBE/CANCEL commands to 3.1 peers and as messages to 3.0 peers.
+ * at their header, so an unauthenticated peer cannot make us buffer much.
+ * Heartbeats are ZMTP 3.1 PING/PONG: at most one PING and one PONG wait to
+ * be written, so a peer that pings and never reads cannot grow our output.
+ * Subscriptions travel as SUBSCRIBE/CANCEL commands to 3.1 peers and as
+ * messages to 3.0 peers.
  *
  * An engine that fails tells its session and frees itself. Only the
  * outermost handlers (in_event, out_event, timer_event, and the restart
@@ -60,6 +63,9 @@ struct sli_engine {
     bool has_out_body;
     bool pollout;
     bool sub_commands;          /* peer is 3.1: subscriptions are commands */
+    bool ping_due;              /* our PING goes out with the next batch */
+    unsigned char pong[32];     /* the PONG that goes out with the next batch */
+    size_t pong_len;            /* 0: none due */
     bool has_ttl_timer, has_timeout_timer, has_ivl_timer, has_handshake_timer;
     unsigned char peer_id[SLI_MAX_ROUTING_ID];
     size_t peer_id_len;
@@ -200,6 +206,18 @@ static bool is_publisher_type(int t) { return t == SLI_PUB || t == SLI_XPUB; }
 static void fill_batch(sli_engine *e)
 {
     if (e->state != ST_ACTIVE) return;
+    /* Heartbeats first, one of each at most (as libzmq): a newer PING's
+     * PONG replaced one not yet written. */
+    if (e->ping_due) {
+        int ttl = e->options.heartbeat_ttl / 100; /* deciseconds on the wire */
+        unsigned char body[2] = { (unsigned char)(ttl >> 8), (unsigned char)ttl };
+        queue_command(e, "PING", body, 2);
+        e->ping_due = false;
+    }
+    if (e->pong_len) {
+        queue_bytes(e, e->pong, e->pong_len);
+        e->pong_len = 0;
+    }
     while (e->out_len < OUT_BATCH && !e->has_out_body) {
         sli_msg m;
         sli_msg_init(&m);
@@ -417,7 +435,9 @@ static int process_command(sli_engine *e, sli_msg *m)
         }
         int ttl = ((int)c.body[0] << 8 | c.body[1]) * 100;
         size_t ctx_len = c.body_len - 2 > 16 ? 16 : c.body_len - 2;
-        queue_command(e, "PONG", c.body + 2, ctx_len); /* goes out on the next write */
+        /* Replaces a PONG not yet written; goes out on the next write. */
+        e->pong_len = sli_zmtp_command_build(e->pong, sizeof e->pong, "PONG", c.body + 2, ctx_len);
+        set_pollout(e);
         if (ttl > 0 && !e->has_ttl_timer) {
             sli_poller_add_timer(poller(e), ttl, &e->handler, T_HB_TTL);
             e->has_ttl_timer = true;
@@ -580,14 +600,14 @@ static void engine_timer_event(sli_io_handler *h, int id)
         engine_error(e, SLI_ENGINE_TIMEOUT_ERROR);
         return;
     case T_HB_IVL: {
-        /* PING with our TTL (in deciseconds) and no context. */
-        int ttl = e->options.heartbeat_ttl / 100;
-        unsigned char body[2] = { (unsigned char)(ttl >> 8), (unsigned char)ttl };
-        queue_command(e, "PING", body, 2); /* goes out on the next write */
+        /* A PING with our TTL and no context, on the next write. */
+        e->ping_due = true;
+        set_pollout(e);
         sli_poller_add_timer(poller(e), e->options.heartbeat_ivl, &e->handler, T_HB_IVL);
-        if (!e->has_timeout_timer) {
-            int timeout = e->options.heartbeat_timeout >= 0 ? e->options.heartbeat_timeout
-                                                            : e->options.heartbeat_ivl;
+        /* HEARTBEAT_TIMEOUT -1 means HEARTBEAT_IVL; 0 means none (libzmq). */
+        int timeout = e->options.heartbeat_timeout >= 0 ? e->options.heartbeat_timeout
+                                                        : e->options.heartbeat_ivl;
+        if (!e->has_timeout_timer && timeout > 0) {
             sli_poller_add_timer(poller(e), timeout, &e->handler, T_HB_TIMEOUT);
             e->has_timeout_timer = true;
         }
