@@ -112,7 +112,7 @@ static sli_poller *poller(sli_engine *e) { return e->io->poller; }
 
 static void set_pollout(sli_engine *e)
 {
-    if (!e->pollout) {
+    if (!e->pollout && e->handle) {
         e->pollout = true;
         sli_poller_set_pollout(poller(e), e->handle);
     }
@@ -122,7 +122,7 @@ static void reset_pollout(sli_engine *e)
 {
     if (e->pollout) {
         e->pollout = false;
-        sli_poller_reset_pollout(poller(e), e->handle);
+        if (e->handle) sli_poller_reset_pollout(poller(e), e->handle);
     }
 }
 
@@ -136,11 +136,13 @@ static void cancel_timer(sli_engine *e, bool *has, int id)
 
 static void unplug_and_free(sli_engine *e)
 {
-    if (e->handle) {
+    if (e->io) {
         cancel_timer(e, &e->has_handshake_timer, T_HANDSHAKE);
         cancel_timer(e, &e->has_ivl_timer, T_HB_IVL);
         cancel_timer(e, &e->has_ttl_timer, T_HB_TTL);
         cancel_timer(e, &e->has_timeout_timer, T_HB_TIMEOUT);
+    }
+    if (e->handle) {
         sli_poller_rm_fd(poller(e), e->handle);
         e->handle = NULL;
     }
@@ -417,7 +419,7 @@ static int push_or_hold(sli_engine *e, sli_msg *m)
     sli_msg_move(&e->pending_in, m);
     e->has_pending_in = true;
     e->input_stopped = true;
-    sli_poller_reset_pollin(poller(e), e->handle);
+    if (e->handle) sli_poller_reset_pollin(poller(e), e->handle);
     errno = EAGAIN;
     return -1;
 }
@@ -522,7 +524,17 @@ static int reason_for(int err)
 static void engine_in_event(sli_io_handler *h)
 {
     sli_engine *e = sli_container_of(h, sli_engine, handler);
-    if (e->input_stopped) return;
+    if (e->input_stopped) {
+        /* Called though we asked for no input: the poller reports an error
+         * or hang-up, as every poller does whatever we ask, so the loop
+         * would spin until the socket reads again. Stop watching the fd
+         * (as libzmq does); restarting input watches it again, and the
+         * read then finds the error. */
+        sli_poller_rm_fd(poller(e), e->handle);
+        e->handle = NULL;
+        e->pollout = false;
+        return;
+    }
     for (int reads = 0;; reads++) {
         if (decode_buffered(e) != 0) {
             if (errno == EAGAIN) {
@@ -576,6 +588,14 @@ void sli_engine_restart_input(sli_engine *e)
         e->has_pending_in = false;
     }
     e->input_stopped = false;
+    if (!e->handle) {
+        e->handle = sli_poller_add_fd(poller(e), e->fd, &e->handler);
+        if (!e->handle) {
+            engine_error(e, SLI_ENGINE_CONNECTION_ERROR);
+            return;
+        }
+        set_pollout(e); /* whatever was waiting to be written */
+    }
     sli_poller_set_pollin(poller(e), e->handle);
     /* What is already in the batch buffer is decoded now. */
     engine_in_event(&e->handler);
