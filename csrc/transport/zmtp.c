@@ -128,7 +128,9 @@ static int finish(sli_zmtp_decoder *d, sli_msg *out)
     return 1;
 }
 
-/* Makes room for `want` more body bytes of a big frame; returns the room. */
+/* Makes room for `want` more body bytes of a big frame; returns the room.
+ * The buffer starts at SLI_ZMTP_BIG_FRAME (malloc'd, not touched) and
+ * doubles when it cannot take `want` more. */
 static size_t big_reserve(sli_zmtp_decoder *d, uint64_t want)
 {
     uint64_t need = d->have + want;
@@ -237,7 +239,11 @@ size_t sli_zmtp_decoder_direct_buffer(sli_zmtp_decoder *d, size_t threshold, uns
     uint64_t left = d->size - d->have;
     if (left <= threshold) return 0;
     if (d->size > SLI_ZMTP_BIG_FRAME) {
-        size_t room = big_reserve(d, left < SLI_ZMTP_BIG_FRAME ? left : SLI_ZMTP_BIG_FRAME);
+        /* The room left in the buffer; it grows only once full. Asking for
+         * more ahead would realloc a mostly empty buffer, and realloc copies
+         * (touches) all of it when the block is not mmapped: 16 MiB more
+         * RSS for a peer that sent a few bytes of a huge frame. */
+        size_t room = big_reserve(d, 1);
         if (room == 0) return 0; /* out of memory: the batched path reports it */
         *buf = d->big + d->have;
         return room;
