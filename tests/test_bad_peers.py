@@ -17,6 +17,8 @@ from __future__ import annotations
 import random
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -717,6 +719,65 @@ def test_fifty_hostile_connections_while_a_good_peer_sends_ten_thousand(target: 
     target.expect_events(*[Event.DISCONNECTED] * 50, within=15)
     target.check_good("after")
     target.assert_nothing_else()
+
+
+# ---- running out of fds -------------------------------------------------------------
+
+FD_LIMIT_CHILD = """
+import resource, sys, time
+import serverlink as zmq
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+ctx = zmq.Context()
+pull = ctx.socket(zmq.PULL)
+pull.setsockopt(zmq.HANDSHAKE_IVL, 0)  # hostile connections are never timed out
+pull.bind("tcp://127.0.0.1:*")
+print(pull.getsockopt_string(zmq.LAST_ENDPOINT).rsplit(":", 1)[1], flush=True)
+sys.stdin.readline()  # the parent has opened its connections
+time.sleep(0.5)
+c0, w0 = time.process_time(), time.monotonic()
+time.sleep(1.0)
+print(f"{(time.process_time() - c0) / (time.monotonic() - w0):.2f}", flush=True)
+pull.rcvtimeo = 20000
+print(pull.recv().decode(), flush=True)  # once fds are free again
+pull.close(linger=0)
+ctx.term()
+"""
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="POSIX fd limits")
+def test_connections_beyond_the_fd_limit_do_not_spin_the_listener(
+    zctx: pyzmq.Context,
+) -> None:
+    # The listener cannot accept (EMFILE) while the backlog stays readable:
+    # it must back off, not spin, and accept again once fds are free.
+    child = subprocess.Popen(
+        [sys.executable, "-c", FD_LIMIT_CHILD],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        port = int(child.stdout.readline())
+        socks = [connect_raw(port) for _ in range(100)]
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        busy = float(child.stdout.readline())
+        print(f"listener out of fds: child CPU {busy:.0%}")
+        assert busy < 0.5, f"the listener spins at {busy:.0%} CPU when out of fds"
+        for s in socks:
+            s.close()
+        push = zctx.socket(pyzmq.PUSH)
+        push.linger = 0
+        push.connect(f"tcp://127.0.0.1:{port}")
+        push.send(b"accepted again")
+        assert child.stdout.readline().strip() == "accepted again"
+        push.close()
+        assert child.wait(20) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
 
 
 # ---- the same over ipc -----------------------------------------------------------
