@@ -721,6 +721,57 @@ def test_fifty_hostile_connections_while_a_good_peer_sends_ten_thousand(target: 
     target.assert_nothing_else()
 
 
+# ---- a hostile server ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "events"),
+    [
+        (random.Random(3).randbytes(4096), PROTOCOL_FAILURE),
+        (SIGNATURE + b"\x01\x08\x00\x00", PROTOCOL_FAILURE),
+        (greeting() + ready(b"PULL"), PROTOCOL_FAILURE),
+        (greeting() + frame(b"early") + ready(), PROTOCOL_FAILURE),
+        (HANDSHAKE + frame_header(2**64 - 1), (Event.HANDSHAKE_SUCCEEDED,)),
+        (HANDSHAKE + frame(b"part", more=True) + command(b"NOPE"), (Event.HANDSHAKE_SUCCEEDED,)),
+    ],
+    ids=["garbage", "zmtp2", "pull", "data-first", "2^64-1", "half-message-then-junk"],
+)
+def test_connecting_pull_drops_a_hostile_server(
+    ctx: Context, payload: bytes, events: tuple[Event, ...]
+) -> None:
+    # The same engine on the connecting side: the server is the attacker.
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(5)
+    pull = ctx.socket(zmq.PULL)
+    mon = pull.get_monitor_socket()
+    mon.rcvtimeo = 5000
+    good = ctx.socket(zmq.PUSH)
+    good.bind("inproc://good")
+    try:
+        pull.connect(f"tcp://127.0.0.1:{srv.getsockname()[1]}")
+        pull.connect("inproc://good")
+        conn, _ = srv.accept()
+        send_quietly(conn, payload)
+        assert_closed_by_peer(conn)
+        seen = []
+        while Event.DISCONNECTED not in seen:
+            seen.append(recv_monitor_message(mon)["event"])
+        for e in events:
+            assert e in seen
+        good.send(b"still fine")
+        pull.rcvtimeo = 5000
+        assert pull.recv() == b"still fine"
+        pull.rcvtimeo = 200
+        with pytest.raises(Again):
+            pull.recv()
+    finally:
+        srv.close()
+        for sock in (good, mon, pull):
+            sock.close(linger=0)
+
+
 # ---- running out of fds -------------------------------------------------------------
 
 FD_LIMIT_CHILD = """
