@@ -415,10 +415,14 @@ static int process_greeting(sli_engine *e)
 static int push_or_hold(sli_engine *e, sli_msg *m)
 {
     if (sli_session_push_msg(e->session, m) == 0) return 0;
-    /* The pipe is full: keep this one and stop reading until it drains. */
+    /* The pipe is full: keep this one and stop reading until it drains.
+     * Not reading, we cannot hear the peer: its silence is ours, so the
+     * heartbeat timers wait (as in libzmq) until input restarts. */
     sli_msg_move(&e->pending_in, m);
     e->has_pending_in = true;
     e->input_stopped = true;
+    cancel_timer(e, &e->has_ttl_timer, T_HB_TTL);
+    cancel_timer(e, &e->has_timeout_timer, T_HB_TIMEOUT);
     if (e->handle) sli_poller_reset_pollin(poller(e), e->handle);
     errno = EAGAIN;
     return -1;
@@ -627,7 +631,7 @@ static void engine_timer_event(sli_io_handler *h, int id)
         /* HEARTBEAT_TIMEOUT -1 means HEARTBEAT_IVL; 0 means none (libzmq). */
         int timeout = e->options.heartbeat_timeout >= 0 ? e->options.heartbeat_timeout
                                                         : e->options.heartbeat_ivl;
-        if (!e->has_timeout_timer && timeout > 0) {
+        if (!e->has_timeout_timer && timeout > 0 && !e->input_stopped) {
             sli_poller_add_timer(poller(e), timeout, &e->handler, T_HB_TIMEOUT);
             e->has_timeout_timer = true;
         }
