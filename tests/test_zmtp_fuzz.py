@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(cbuild.compiler() is None, reason="no C compiler
 
 CORPUS = cbuild.ROOT / "tests" / "c" / "corpus_zmtp"
 #: Random inputs per build: a few seconds each.
-ITERATIONS = {"plain": 200_000, "asan": 30_000}
+ITERATIONS = {"plain": 100_000, "asan": 15_000}
 
 
 def corpus_files() -> list[str]:
