@@ -530,10 +530,11 @@ static void engine_in_event(sli_io_handler *h)
     sli_engine *e = sli_container_of(h, sli_engine, handler);
     if (e->input_stopped) {
         /* Called though we asked for no input: the poller reports an error
-         * or hang-up, as every poller does whatever we ask, so the loop
+         * or hang-up, which epoll and poll do whatever we ask, so the loop
          * would spin until the socket reads again. Stop watching the fd
          * (as libzmq does); restarting input watches it again, and the
-         * read then finds the error. */
+         * read then finds the error. (IOCP and kqueue never get here: they
+         * report nothing for a direction we do not watch.) */
         sli_poller_rm_fd(poller(e), e->handle);
         e->handle = NULL;
         e->pollout = false;
