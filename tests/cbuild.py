@@ -23,11 +23,22 @@ def compiler() -> str | None:
     return None
 
 
-def build(name: str, out: Path, extra: list[str] | None = None, cc: str | None = None) -> Path:
+def build(
+    name: str,
+    out: Path,
+    extra: list[str] | None = None,
+    cc: str | None = None,
+    only: list[str] | None = None,
+) -> Path:
+    """Compiles tests/c/<name>.c with the core (or only the csrc/-relative
+    files in ``only``, for a harness that needs a few) into ``out``."""
     cc = cc or compiler()
     if cc is None:
         raise RuntimeError("no C compiler found")
-    sources = sorted(str(p) for p in CSRC.rglob("*.c"))
+    if only is not None:
+        sources = [str(CSRC / p) for p in only]
+    else:
+        sources = sorted(str(p) for p in CSRC.rglob("*.c"))
     cmd = [
         cc,
         "-std=c11",

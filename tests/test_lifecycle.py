@@ -217,3 +217,25 @@ def test_child_after_fork_can_make_its_own_context() -> None:
         assert os.WEXITSTATUS(status) == 0
     finally:
         ctx.term()
+
+
+def test_term_right_after_close_never_stops_a_socket_being_freed() -> None:
+    # term() sends STOP to every socket still in the context's list; the
+    # reaper used to tear a closed socket's mailbox down before taking it
+    # off that list, so a term() racing it locked a destroyed mutex (abort).
+    # In a child process: the failure was an abort.
+    code = (
+        "import time, serverlink\n"
+        "end = time.monotonic() + 3\n"
+        "n = 0\n"
+        "while time.monotonic() < end:\n"
+        "    ctx = serverlink.Context()\n"
+        "    for s in [ctx.socket(serverlink.PUSH) for _ in range(4)]:\n"
+        "        s.close()\n"
+        "    ctx.term()\n"
+        "    n += 1\n"
+        "print(n)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout) > 100

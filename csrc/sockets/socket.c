@@ -470,6 +470,9 @@ void sli_socket_start_reaping(sli_socket *s, sl_loop *reaper)
 static void check_destroy(sli_socket *s)
 {
     if (!s->destroyed) return;
+    /* Out of the context's list first: until then Context.term() may send
+     * it STOP, which must not find its mailbox torn down. */
+    sli_ctx_remove_socket(s->own.obj.ctx, s);
     sli_poller *p = s->reaper->poller;
     if (s->reap_iocp) {
         sli_poller_adjust_mailbox_load(p, -1);
@@ -478,10 +481,6 @@ static void check_destroy(sli_socket *s)
         sli_poller_rm_fd(p, s->reap_handle);
     }
     sl_loop *reaper = s->reaper;
-    sl_ctx *ctx = s->own.obj.ctx;
-    /* Out of the context's list first: term() sends every listed socket a
-     * command, so nothing may be freed while it is still listed. */
-    sli_ctx_remove_socket(ctx, s);
     sli_socket_monitor_fini(s);
     sli_mutex_fini(&s->monitor_sync);
     s->ops->destroy(s);

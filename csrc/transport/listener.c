@@ -4,7 +4,10 @@
  * happens in the caller's thread so its errors (EADDRINUSE...) are reported
  * by bind(); only accepting runs in the I/O thread. An ipc path is removed
  * when the listener closes, and a stale path (no one listening) is replaced
- * at bind, but a live one is never stolen. */
+ * at bind, but a live one is never stolen. When accepting fails for want of
+ * fds or memory the listener stops watching its socket for a while: the
+ * connection stays queued, and polling a socket it cannot accept from
+ * would spin the loop (a peer opening connections could cause that). */
 #include "stream.h"
 #include "../core/ctx.h"
 #include "../sockets/monitor.h"
@@ -16,6 +19,8 @@
 #endif
 
 #define ACCEPTS_PER_EVENT 64
+#define ACCEPT_RETRY_MS 100 /* after running out of fds */
+enum { T_ACCEPT_RETRY = 1 };
 
 typedef struct sli_listener {
     sli_own own;
@@ -26,6 +31,7 @@ typedef struct sli_listener {
     sli_poll_entry *handle;
     sli_io_handler handler;
     bool ipc;
+    bool has_retry_timer;      /* not accepting until it fires */
     char *unlink_path;         /* ipc file we created, removed on close */
     char endpoint[300];        /* the real address (ephemeral port filled in) */
 } sli_listener;
@@ -91,10 +97,15 @@ static void listener_in_event(sli_io_handler *h)
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
         sli_fd_t fd = do_accept(l->fd);
         if (fd == SLI_INVALID_FD) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            /* Out of fds, say: report it and try again on the next event. */
-            sli_socket_event(l->socket, SLI_EVENT_ACCEPT_FAILED, errno, l->endpoint);
+            int err = errno;
+            if (err == EAGAIN || err == EWOULDBLOCK) return;
+            if (err == EINTR || err == ECONNABORTED) continue;
+            /* Out of fds, say: report it and look again in a while (the
+             * socket stays readable, so the next event would come at once). */
+            sli_socket_event(l->socket, SLI_EVENT_ACCEPT_FAILED, err, l->endpoint);
+            sli_poller_reset_pollin(l->io->poller, l->handle);
+            sli_poller_add_timer(l->io->poller, ACCEPT_RETRY_MS, &l->handler, T_ACCEPT_RETRY);
+            l->has_retry_timer = true;
             return;
         }
         accept_one(l, fd);
@@ -104,9 +115,10 @@ static void listener_in_event(sli_io_handler *h)
 static void listener_out_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
 static void listener_timer_event(sli_io_handler *h, int id)
 {
-    SLI_UNUSED(h);
-    SLI_UNUSED(id);
-    sli_assert(false);
+    sli_listener *l = sli_container_of(h, sli_listener, handler);
+    sli_assert(id == T_ACCEPT_RETRY);
+    l->has_retry_timer = false;
+    sli_poller_set_pollin(l->io->poller, l->handle);
 }
 
 void sli_listener_process_plug(sli_own *o)
@@ -120,6 +132,10 @@ void sli_listener_process_plug(sli_own *o)
 static void listener_process_term(sli_own *o, int linger)
 {
     sli_listener *l = (sli_listener *)o;
+    if (l->has_retry_timer) {
+        sli_poller_cancel_timer(l->io->poller, &l->handler, T_ACCEPT_RETRY);
+        l->has_retry_timer = false;
+    }
     if (l->handle) {
         sli_poller_rm_fd(l->io->poller, l->handle);
         l->handle = NULL;

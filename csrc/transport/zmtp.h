@@ -41,6 +41,10 @@ int sli_zmtp_greeting_check(const unsigned char *buf, size_t len, sli_zmtp_greet
 /* ---- decoder ----------------------------------------------------------- */
 
 #define SLI_ZMTP_BIG_FRAME (16u * 1024u * 1024u) /* above this, grow as bytes arrive */
+/* The largest command frame taken, whatever MAXMSGSIZE says: READY with its
+ * metadata, ERROR, PING and PONG are far smaller. Only SUBSCRIBE/CANCEL to a
+ * publisher may carry more (a topic), and only MAXMSGSIZE bounds those. */
+#define SLI_ZMTP_MAX_COMMAND (64u * 1024u)
 
 typedef struct sli_zmtp_decoder {
     int state;
@@ -50,18 +54,29 @@ typedef struct sli_zmtp_decoder {
     uint64_t size;               /* its announced body size */
     uint64_t have;               /* body bytes received so far */
     int64_t maxmsgsize;          /* -1: no limit (still bounded by memory actually used) */
+    bool commands_only;          /* a data frame is refused at its header */
+    uint64_t max_command;        /* a larger command is refused at its header (0: none) */
     sli_msg msg;                 /* the frame being filled */
     unsigned char *big;          /* growing buffer of a frame above SLI_ZMTP_BIG_FRAME */
     size_t big_cap;
 } sli_zmtp_decoder;
 
+/* A decoder starts with commands_only and max_command SLI_ZMTP_MAX_COMMAND:
+ * what a handshake may carry. */
 void sli_zmtp_decoder_init(sli_zmtp_decoder *d, int64_t maxmsgsize);
 void sli_zmtp_decoder_fini(sli_zmtp_decoder *d);
+/* What the next frames may be, judged at each frame's header so that
+ * nothing unacceptable is buffered: with commands_only a data frame is
+ * EPROTO; a command above max_command (0: no limit but MAXMSGSIZE) is
+ * EPROTO. Takes effect from the next frame header. */
+void sli_zmtp_decoder_set_limits(sli_zmtp_decoder *d, bool commands_only, uint64_t max_command);
 
 /* Decodes from data[0..len): returns 1 with a complete frame in *out (flags
  * SLI_MSG_MORE / SLI_MSG_COMMAND set; the caller owns it), 0 when all of
- * data was consumed and more is needed, or -1 with errno EMSGSIZE (too big)
- * / EPROTO (malformed) / ENOMEM. *consumed says how much of data was used. */
+ * data was consumed and more is needed, or -1 with errno EMSGSIZE (above
+ * MAXMSGSIZE) / EPROTO (malformed or not acceptable now) / ENOMEM.
+ * *consumed says how much of data was used. After -1 the decoder is
+ * spent: only fini may follow. */
 int sli_zmtp_decode(sli_zmtp_decoder *d, const unsigned char *data, size_t len, size_t *consumed,
                     sli_msg *out);
 

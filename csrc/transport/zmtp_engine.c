@@ -13,8 +13,12 @@
  * mechanism, so nothing waits on the peer's greeting); the peer's greeting
  * is checked byte by byte as it arrives, so junk is refused after at most
  * one byte, and nothing a peer sends before its READY is accepted as a
- * message. Heartbeats are ZMTP 3.1 PING/PONG; subscriptions travel as
- * SUBSCRIBE/CANCEL commands to 3.1 peers and as messages to 3.0 peers.
+ * message: until then the decoder refuses data frames and large commands
+ * at their header, so an unauthenticated peer cannot make us buffer much.
+ * Heartbeats are ZMTP 3.1 PING/PONG: at most one PING and one PONG wait to
+ * be written, so a peer that pings and never reads cannot grow our output.
+ * Subscriptions travel as SUBSCRIBE/CANCEL commands to 3.1 peers and as
+ * messages to 3.0 peers.
  *
  * An engine that fails tells its session and frees itself. Only the
  * outermost handlers (in_event, out_event, timer_event, and the restart
@@ -59,6 +63,9 @@ struct sli_engine {
     bool has_out_body;
     bool pollout;
     bool sub_commands;          /* peer is 3.1: subscriptions are commands */
+    bool ping_due;              /* our PING goes out with the next batch */
+    unsigned char pong[32];     /* the PONG that goes out with the next batch */
+    size_t pong_len;            /* 0: none due */
     bool has_ttl_timer, has_timeout_timer, has_ivl_timer, has_handshake_timer;
     unsigned char peer_id[SLI_MAX_ROUTING_ID];
     size_t peer_id_len;
@@ -105,7 +112,7 @@ static sli_poller *poller(sli_engine *e) { return e->io->poller; }
 
 static void set_pollout(sli_engine *e)
 {
-    if (!e->pollout) {
+    if (!e->pollout && e->handle) {
         e->pollout = true;
         sli_poller_set_pollout(poller(e), e->handle);
     }
@@ -115,7 +122,7 @@ static void reset_pollout(sli_engine *e)
 {
     if (e->pollout) {
         e->pollout = false;
-        sli_poller_reset_pollout(poller(e), e->handle);
+        if (e->handle) sli_poller_reset_pollout(poller(e), e->handle);
     }
 }
 
@@ -129,11 +136,13 @@ static void cancel_timer(sli_engine *e, bool *has, int id)
 
 static void unplug_and_free(sli_engine *e)
 {
-    if (e->handle) {
+    if (e->io) {
         cancel_timer(e, &e->has_handshake_timer, T_HANDSHAKE);
         cancel_timer(e, &e->has_ivl_timer, T_HB_IVL);
         cancel_timer(e, &e->has_ttl_timer, T_HB_TTL);
         cancel_timer(e, &e->has_timeout_timer, T_HB_TIMEOUT);
+    }
+    if (e->handle) {
         sli_poller_rm_fd(poller(e), e->handle);
         e->handle = NULL;
     }
@@ -199,6 +208,18 @@ static bool is_publisher_type(int t) { return t == SLI_PUB || t == SLI_XPUB; }
 static void fill_batch(sli_engine *e)
 {
     if (e->state != ST_ACTIVE) return;
+    /* Heartbeats first, one of each at most (as libzmq): a newer PING's
+     * PONG replaced one not yet written. */
+    if (e->ping_due) {
+        int ttl = e->options.heartbeat_ttl / 100; /* deciseconds on the wire */
+        unsigned char body[2] = { (unsigned char)(ttl >> 8), (unsigned char)ttl };
+        queue_command(e, "PING", body, 2);
+        e->ping_due = false;
+    }
+    if (e->pong_len) {
+        queue_bytes(e, e->pong, e->pong_len);
+        e->pong_len = 0;
+    }
     while (e->out_len < OUT_BATCH && !e->has_out_body) {
         sli_msg m;
         sli_msg_init(&m);
@@ -349,6 +370,9 @@ static int process_ready(sli_engine *e, sli_msg *m)
     e->state = ST_ACTIVE;
     e->handshaked = true;
     cancel_timer(e, &e->has_handshake_timer, T_HANDSHAKE);
+    /* Messages from now on; commands stay small unless they carry topics. */
+    sli_zmtp_decoder_set_limits(&e->decoder, false,
+                                is_publisher_type(e->options.type) ? 0 : SLI_ZMTP_MAX_COMMAND);
     e->sub_commands = e->peer_minor >= 1;
     sli_session_engine_ready(e->session);
     if (e->options.recv_routing_id) {
@@ -391,11 +415,15 @@ static int process_greeting(sli_engine *e)
 static int push_or_hold(sli_engine *e, sli_msg *m)
 {
     if (sli_session_push_msg(e->session, m) == 0) return 0;
-    /* The pipe is full: keep this one and stop reading until it drains. */
+    /* The pipe is full: keep this one and stop reading until it drains.
+     * Not reading, we cannot hear the peer: its silence is ours, so the
+     * heartbeat timers wait (as in libzmq) until input restarts. */
     sli_msg_move(&e->pending_in, m);
     e->has_pending_in = true;
     e->input_stopped = true;
-    sli_poller_reset_pollin(poller(e), e->handle);
+    cancel_timer(e, &e->has_ttl_timer, T_HB_TTL);
+    cancel_timer(e, &e->has_timeout_timer, T_HB_TIMEOUT);
+    if (e->handle) sli_poller_reset_pollin(poller(e), e->handle);
     errno = EAGAIN;
     return -1;
 }
@@ -413,7 +441,9 @@ static int process_command(sli_engine *e, sli_msg *m)
         }
         int ttl = ((int)c.body[0] << 8 | c.body[1]) * 100;
         size_t ctx_len = c.body_len - 2 > 16 ? 16 : c.body_len - 2;
-        queue_command(e, "PONG", c.body + 2, ctx_len); /* goes out on the next write */
+        /* Replaces a PONG not yet written; goes out on the next write. */
+        e->pong_len = sli_zmtp_command_build(e->pong, sizeof e->pong, "PONG", c.body + 2, ctx_len);
+        set_pollout(e);
         if (ttl > 0 && !e->has_ttl_timer) {
             sli_poller_add_timer(poller(e), ttl, &e->handler, T_HB_TTL);
             e->has_ttl_timer = true;
@@ -498,7 +528,18 @@ static int reason_for(int err)
 static void engine_in_event(sli_io_handler *h)
 {
     sli_engine *e = sli_container_of(h, sli_engine, handler);
-    if (e->input_stopped) return;
+    if (e->input_stopped) {
+        /* Called though we asked for no input: the poller reports an error
+         * or hang-up, which epoll and poll do whatever we ask, so the loop
+         * would spin until the socket reads again. Stop watching the fd
+         * (as libzmq does); restarting input watches it again, and the
+         * read then finds the error. (IOCP and kqueue never get here: they
+         * report nothing for a direction we do not watch.) */
+        sli_poller_rm_fd(poller(e), e->handle);
+        e->handle = NULL;
+        e->pollout = false;
+        return;
+    }
     for (int reads = 0;; reads++) {
         if (decode_buffered(e) != 0) {
             if (errno == EAGAIN) {
@@ -552,6 +593,14 @@ void sli_engine_restart_input(sli_engine *e)
         e->has_pending_in = false;
     }
     e->input_stopped = false;
+    if (!e->handle) {
+        e->handle = sli_poller_add_fd(poller(e), e->fd, &e->handler);
+        if (!e->handle) {
+            engine_error(e, SLI_ENGINE_CONNECTION_ERROR);
+            return;
+        }
+        set_pollout(e); /* whatever was waiting to be written */
+    }
     sli_poller_set_pollin(poller(e), e->handle);
     /* What is already in the batch buffer is decoded now. */
     engine_in_event(&e->handler);
@@ -576,14 +625,14 @@ static void engine_timer_event(sli_io_handler *h, int id)
         engine_error(e, SLI_ENGINE_TIMEOUT_ERROR);
         return;
     case T_HB_IVL: {
-        /* PING with our TTL (in deciseconds) and no context. */
-        int ttl = e->options.heartbeat_ttl / 100;
-        unsigned char body[2] = { (unsigned char)(ttl >> 8), (unsigned char)ttl };
-        queue_command(e, "PING", body, 2); /* goes out on the next write */
+        /* A PING with our TTL and no context, on the next write. */
+        e->ping_due = true;
+        set_pollout(e);
         sli_poller_add_timer(poller(e), e->options.heartbeat_ivl, &e->handler, T_HB_IVL);
-        if (!e->has_timeout_timer) {
-            int timeout = e->options.heartbeat_timeout >= 0 ? e->options.heartbeat_timeout
-                                                            : e->options.heartbeat_ivl;
+        /* HEARTBEAT_TIMEOUT -1 means HEARTBEAT_IVL; 0 means none (libzmq). */
+        int timeout = e->options.heartbeat_timeout >= 0 ? e->options.heartbeat_timeout
+                                                        : e->options.heartbeat_ivl;
+        if (!e->has_timeout_timer && timeout > 0 && !e->input_stopped) {
             sli_poller_add_timer(poller(e), timeout, &e->handler, T_HB_TIMEOUT);
             e->has_timeout_timer = true;
         }
