@@ -248,7 +248,116 @@ done:
     return result;
 }
 
+/* send_many(socket, messages: list|tuple of bytes, flags) -> int: each
+ * element is one single-part message. Blocks (unless DONTWAIT) for the
+ * first only; returns how many were queued, stopping at the first the
+ * socket would not take without blocking (or raising if none was taken). */
+static PyObject *slpy_fast_send_many(PyObject *self, PyObject *const *args, Py_ssize_t n)
+{
+    (void)self;
+    sl_socket *s;
+    int flags;
+    if (slpy_args(args, n, 3, &s, &flags) != 0) return NULL;
+    PyObject *seq = PySequence_Fast(args[1], "messages must be a sequence of bytes");
+    if (!seq) return NULL;
+    Py_ssize_t count = PySequence_Size(seq), sent = 0;
+    for (; sent < count; sent++) {
+        PyObject *m = PySequence_GetItem(seq, sent);
+        if (!m) goto fail;
+        if (!PyBytes_Check(m)) {
+            Py_DECREF(m);
+            PyErr_Format(PyExc_TypeError, "message %zd must be bytes", sent);
+            goto fail;
+        }
+        const char *p = PyBytes_AsString(m);
+        size_t len = (size_t)PyBytes_Size(m);
+        Py_DECREF(m); /* seq keeps it alive */
+        int f = sent == 0 ? flags : (flags | SLPY_DONTWAIT);
+        int rc;
+        while ((rc = slpy_send(s, p, len, f)) != 0) {
+            if (sent > 0 && errno == EAGAIN) goto done;
+            if (!slpy_failed(errno)) goto fail;
+        }
+    }
+done:
+    Py_DECREF(seq);
+    return PyLong_FromSsize_t(sent);
+fail:
+    Py_DECREF(seq);
+    return NULL;
+}
+
+/* recv_many(socket, max, flags) -> list: up to max messages, each bytes
+ * (single part) or a list of bytes (multipart). Blocks (unless DONTWAIT)
+ * for the first only; then takes what is already there. */
+static PyObject *slpy_fast_recv_many(PyObject *self, PyObject *const *args, Py_ssize_t n)
+{
+    (void)self;
+    sl_socket *s;
+    int flags;
+    if (slpy_args(args, n, 3, &s, &flags) != 0) return NULL;
+    Py_ssize_t max = PyLong_AsSsize_t(args[1]);
+    if (max == -1 && PyErr_Occurred()) return NULL;
+    if (max < 1) {
+        PyErr_SetString(PyExc_ValueError, "max_messages must be at least 1");
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    for (Py_ssize_t i = 0; i < max; i++) {
+        const char *data;
+        int more;
+        int64_t size;
+        int f = i == 0 ? flags : (flags | SLPY_DONTWAIT);
+        while ((size = slpy_recv(s, f, &data, &more)) < 0) {
+            if (i > 0 && errno == EAGAIN) return out;
+            if (!slpy_failed(errno)) {
+                Py_DECREF(out);
+                return NULL;
+            }
+        }
+        PyObject *msg = PyBytes_FromStringAndSize(data, (Py_ssize_t)size);
+        if (msg && more) {
+            /* The rest of a multipart message is already there. */
+            PyObject *parts = PyList_New(1);
+            if (!parts) {
+                Py_DECREF(msg);
+                msg = NULL;
+            } else {
+                PyList_SetItem(parts, 0, msg);
+                msg = parts;
+                while (more) {
+                    while ((size = slpy_recv(s, flags | SLPY_DONTWAIT, &data, &more)) < 0) {
+                        if (!slpy_failed(errno)) {
+                            Py_DECREF(parts);
+                            Py_DECREF(out);
+                            return NULL;
+                        }
+                    }
+                    PyObject *b = PyBytes_FromStringAndSize(data, (Py_ssize_t)size);
+                    if (!b || PyList_Append(parts, b) != 0) {
+                        Py_XDECREF(b);
+                        Py_DECREF(parts);
+                        Py_DECREF(out);
+                        return NULL;
+                    }
+                    Py_DECREF(b);
+                }
+            }
+        }
+        if (!msg || PyList_Append(out, msg) != 0) {
+            Py_XDECREF(msg);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(msg);
+    }
+    return out;
+}
+
 static PyMethodDef slpy_fast_methods[] = {
+    { "fast_send_many", (PyCFunction)(void (*)(void))slpy_fast_send_many, METH_FASTCALL, NULL },
+    { "fast_recv_many", (PyCFunction)(void (*)(void))slpy_fast_recv_many, METH_FASTCALL, NULL },
     { "fast_send", (PyCFunction)(void (*)(void))slpy_fast_send, METH_FASTCALL, NULL },
     { "fast_recv", (PyCFunction)(void (*)(void))slpy_fast_recv, METH_FASTCALL, NULL },
     { "fast_recv_multipart", (PyCFunction)(void (*)(void))slpy_fast_recv_multipart, METH_FASTCALL, NULL },
