@@ -9,6 +9,7 @@ static void mailbox_in_event(sli_io_handler *h)
 {
     sl_loop *l = sli_container_of(h, sl_loop, mbox_handler);
     sli_command cmd;
+    sli_mailbox_ready(&l->mailbox);
     while (sli_mailbox_recv(&l->mailbox, &cmd, 0) == 0) {
         sli_atomic_int_add(&l->commands, 1);
         sli_object_process(&cmd);

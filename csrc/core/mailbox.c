@@ -52,6 +52,12 @@ static bool read_cmd(sli_mailbox *mb, sli_command *cmd)
     return true;
 }
 
+void sli_mailbox_ready(sli_mailbox *mb)
+{
+    if (mb->active || sli_signaler_is_iocp(&mb->signaler)) return;
+    if (sli_signaler_recv(&mb->signaler) == 0) mb->active = true;
+}
+
 int sli_mailbox_recv(sli_mailbox *mb, sli_command *cmd, int timeout_ms)
 {
     if (sli_signaler_is_iocp(&mb->signaler)) {

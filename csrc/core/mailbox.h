@@ -32,5 +32,9 @@ void sli_mailbox_send(sli_mailbox *mb, const sli_command *cmd);
 /* Takes the next command, waiting up to timeout_ms (-1: forever, 0: no
  * wait). Returns 0, or -1 with errno EAGAIN (nothing came) or EINTR. */
 int sli_mailbox_recv(sli_mailbox *mb, sli_command *cmd, int timeout_ms);
+/* The poller just reported the mailbox's fd readable: take the token
+ * without another system call to ask whether it is there. Then receive
+ * with sli_mailbox_recv(mb, cmd, 0) as usual. */
+void sli_mailbox_ready(sli_mailbox *mb);
 
 #endif

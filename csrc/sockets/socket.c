@@ -506,6 +506,7 @@ static void reap_in_event(sli_io_handler *h)
 {
     sli_socket *s = sli_container_of(h, sli_socket, reap_handler);
     sli_command cmd;
+    sli_mailbox_ready(&s->mailbox);
     while (sli_mailbox_recv(&s->mailbox, &cmd, 0) == 0) sli_object_process(&cmd);
     check_destroy(s);
 }
