@@ -825,7 +825,26 @@ def tables(cells: list[Cell], libs: list[str], reps: int) -> str:
 # -- machine, chart, json ------------------------------------------------------------
 
 
-def machine(probes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "csrc", "src"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "") or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine(probes: dict[str, dict[str, Any]], load0: tuple[float, ...]) -> dict[str, Any]:
     cpu = "?"
     try:
         for ln in Path("/proc/cpuinfo").read_text().splitlines():
@@ -839,9 +858,10 @@ def machine(probes: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "cpu": cpu,
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "loadavg_start": os.getloadavg(),
+        "loadavg_start": load0,
+        "repo_commit": git_commit(),  # of this checkout (csrc/src dirty or not)
         "libs": {
-            k: {x: v.get(x) for x in ("version", "zmq_version", "types", "batch", "error")}
+            k: {x: v.get(x) for x in ("version", "zmq_version", "file", "types", "batch", "error")}
             for k, v in probes.items()
         },
     }
@@ -965,6 +985,7 @@ def main() -> int:
     args.txt = args.txt or str(HERE / f"{stem}.txt")
     reps = args.reps or (1 if args.quick else 3)
     t_start = time.monotonic()
+    load0 = os.getloadavg()
     libs = [x for x in args.libs.split(",") if x]
 
     probes: dict[str, dict[str, Any]] = {}
@@ -1028,7 +1049,7 @@ def main() -> int:
         "quick": args.quick,
         "reps": reps,
         "elapsed_s": round(elapsed, 1),
-        "machine": machine(probes),
+        "machine": machine(probes, load0),
         "loadavg_end": os.getloadavg(),
     }
     rows = []

@@ -748,6 +748,7 @@ def role_probe(spec: dict[str, Any]) -> None:
     zmq = load(spec["lib"])
     info: dict[str, Any] = {"ok": True, "module": zmq.__name__}
     info["version"] = getattr(zmq, "__version__", "?")
+    info["file"] = getattr(zmq, "__file__", None)
     zv = getattr(zmq, "zmq_version", None)
     info["zmq_version"] = zv() if callable(zv) else None
     ctx = zmq.Context()

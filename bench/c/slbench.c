@@ -415,6 +415,12 @@ static int run_lat(const char *transport, const char *mode, size_t size, long co
     return ok ? 0 : 1;
 }
 
+static double json_num(const char *line, const char *key)
+{
+    const char *p = strstr(line, key);
+    return p ? strtod(p + strlen(key), NULL) : -1.0;
+}
+
 /* `all`: a small matrix in child processes of this binary, as a table. */
 static int run_all(const char *self)
 {
@@ -432,7 +438,8 @@ static int run_all(const char *self)
         { "lat", "tcp", "proc", 16, 20000 },
         { "lat", "tcp", "proc", 1 << 20, 300 },
     };
-    printf("%-6s %-7s %-7s %8s  %s\n", "kind", "transp", "mode", "size", BACKEND " result");
+    printf("%s %s: PUSH/PULL msg/s (MB/s) | PAIR round trip median / p99 us\n", BACKEND, b_version());
+    printf("%-6s %-7s %-7s %8s  %s\n", "kind", "transp", "mode", "size", "result");
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char cmd[512];
         snprintf(cmd, sizeof cmd, "timeout 60 %s %s %s %s %zu %ld", self, rows[i].kind, rows[i].transport,
@@ -441,7 +448,15 @@ static int run_all(const char *self)
         char line[1024] = "";
         if (!f || !fgets(line, sizeof line, f)) snprintf(line, sizeof line, "failed\n");
         if (f) pclose(f);
-        printf("%-6s %-7s %-7s %8zu  %s", rows[i].kind, rows[i].transport, rows[i].mode, rows[i].size, line);
+        char res[128];
+        if (!strstr(line, "\"ok\": true")) snprintf(res, sizeof res, "FAILED %.100s", line);
+        else if (strcmp(rows[i].kind, "tput") == 0)
+            snprintf(res, sizeof res, "%.0f (%.0f)", json_num(line, "\"msgs_per_s\": "),
+                     json_num(line, "\"mb_per_s\": "));
+        else
+            snprintf(res, sizeof res, "%.1f / %.1f", json_num(line, "\"median_us\": "),
+                     json_num(line, "\"p99_us\": "));
+        printf("%-6s %-7s %-7s %8zu  %s\n", rows[i].kind, rows[i].transport, rows[i].mode, rows[i].size, res);
     }
     return 0;
 }
