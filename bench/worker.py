@@ -803,6 +803,11 @@ def main() -> None:
             c.wait(5)
         except subprocess.TimeoutExpired:
             c.kill()
+    for tag in ("t", "l"):  # ipc endpoint files a library left behind
+        try:
+            os.unlink(ipc_path(tag))
+        except OSError:
+            pass
 
 
 if __name__ == "__main__":
