@@ -540,6 +540,10 @@ static void engine_in_event(sli_io_handler *h)
         e->pollout = false;
         return;
     }
+    /* A read shorter than asked for means the socket is drained for now:
+     * stop there rather than spend a system call to hear EAGAIN (the
+     * poller is level-triggered and reports anything that comes later). */
+    bool drained = false;
     for (int reads = 0;; reads++) {
         if (decode_buffered(e) != 0) {
             if (errno == EAGAIN) {
@@ -549,12 +553,13 @@ static void engine_in_event(sli_io_handler *h)
             engine_error(e, reason_for(errno));
             return;
         }
-        if (reads == READS_PER_EVENT) break;
+        if (reads == READS_PER_EVENT || drained) break;
         unsigned char *direct = NULL;
         size_t room = e->state == ST_GREETING
                           ? 0
                           : sli_zmtp_decoder_direct_buffer(&e->decoder, IN_BATCH, &direct);
-        ssize_t n = room ? sli_net_read(e->fd, direct, room) : sli_net_read(e->fd, e->inbuf, IN_BATCH);
+        size_t want = room ? room : IN_BATCH;
+        ssize_t n = sli_net_read(e->fd, room ? direct : e->inbuf, want);
         if (n == 0) {
             engine_error(e, SLI_ENGINE_CONNECTION_ERROR);
             return;
@@ -564,6 +569,7 @@ static void engine_in_event(sli_io_handler *h)
             engine_error(e, SLI_ENGINE_CONNECTION_ERROR);
             return;
         }
+        drained = (size_t)n < want;
         if (room) {
             sli_msg m;
             sli_msg_init(&m);
@@ -576,6 +582,7 @@ static void engine_in_event(sli_io_handler *h)
                 engine_error(e, reason_for(errno));
                 return;
             }
+            if (drained) break;
             continue;
         }
         e->in_pos = 0;
