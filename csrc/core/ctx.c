@@ -3,14 +3,24 @@
 #include "../serverlink.h"
 #include "../sockets/socket.h"
 #include "../transport/transport.h"
+#include "../platform/net.h"
 
 sl_ctx *sl_ctx_new(void)
 {
+    /* Winsock is started for each context and cleaned up at its destroy
+     * (Windows counts the calls; elsewhere both are no-ops). Before the
+     * mailbox: its signaler is a socket pair on Windows. */
+    if (sli_net_init() != 0) return NULL;
     sl_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) { errno = ENOMEM; return NULL; }
+    if (!ctx) {
+        sli_net_fini();
+        errno = ENOMEM;
+        return NULL;
+    }
     if (sli_mailbox_init(&ctx->term_mailbox) != 0) {
         int e = errno;
         free(ctx);
+        sli_net_fini();
         errno = e;
         return NULL;
     }
@@ -149,4 +159,5 @@ void sl_ctx_destroy(sl_ctx *ctx)
     sli_mutex_fini(&ctx->sync);
     sli_mailbox_fini(&ctx->term_mailbox);
     free(ctx);
+    sli_net_fini();
 }

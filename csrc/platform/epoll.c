@@ -117,5 +117,6 @@ const sli_poller_ops sli_epoll_ops = {
     "epoll", ep_init, ep_fini, ep_add_fd, ep_rm_fd,
     ep_set_pollin, ep_reset_pollin, ep_set_pollout, ep_reset_pollout,
     ep_wait, ep_reclaim, NULL,
+    NULL, NULL, NULL, NULL, /* send, accept, connect: the readiness defaults */
 };
 #endif

@@ -144,5 +144,6 @@ const sli_poller_ops sli_kqueue_ops = {
     "kqueue", kq_init, kq_fini, kq_add_fd, kq_rm_fd,
     kq_set_pollin, kq_reset_pollin, kq_set_pollout, kq_reset_pollout,
     kq_wait, kq_reclaim, NULL,
+    NULL, NULL, NULL, NULL, /* send, accept, connect: the readiness defaults */
 };
 #endif

@@ -47,6 +47,35 @@ sli_fd_t sli_net_socket(int family)
 
 void sli_net_close(sli_fd_t fd) { closesocket(fd); }
 
+sli_fd_t sli_net_accept(sli_fd_t lfd)
+{
+    SOCKET fd = accept(lfd, NULL, NULL);
+    if (fd == INVALID_SOCKET) {
+        errno = sli_last_socket_error();
+        return SLI_INVALID_FD;
+    }
+    SetHandleInformation((HANDLE)fd, HANDLE_FLAG_INHERIT, 0);
+    if (sli_net_set_nonblocking(fd) != 0) {
+        int e = errno;
+        closesocket(fd);
+        errno = e;
+        return SLI_INVALID_FD;
+    }
+    return fd;
+}
+
+bool sli_net_have_af_unix(void)
+{
+    /* Asked once; a race between two first callers asks twice, harmlessly. */
+    static volatile LONG known = -1;
+    if (known < 0) {
+        SOCKET s = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (s != INVALID_SOCKET) closesocket(s);
+        known = s != INVALID_SOCKET;
+    }
+    return known == 1;
+}
+
 ssize_t sli_net_read(sli_fd_t fd, void *buf, size_t n)
 {
     int rc = recv(fd, (char *)buf, n > INT_MAX ? INT_MAX : (int)n, 0);
@@ -99,6 +128,35 @@ sli_fd_t sli_net_socket(int family)
 }
 
 void sli_net_close(sli_fd_t fd) { close(fd); }
+
+sli_fd_t sli_net_accept(sli_fd_t lfd)
+{
+#if defined(__linux__)
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd == -1 && errno == EWOULDBLOCK) errno = EAGAIN;
+    return fd;
+#else
+    int fd = accept(lfd, NULL, NULL);
+    if (fd == -1) {
+        if (errno == EWOULDBLOCK) errno = EAGAIN;
+        return SLI_INVALID_FD;
+    }
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (sli_net_set_nonblocking(fd) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return SLI_INVALID_FD;
+    }
+#ifdef SO_NOSIGPIPE
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return fd;
+#endif
+}
+
+bool sli_net_have_af_unix(void) { return true; }
 
 ssize_t sli_net_read(sli_fd_t fd, void *buf, size_t n)
 {
@@ -175,6 +233,7 @@ int sli_net_tune_tcp(sli_fd_t fd, int family, int sndbuf, int rcvbuf, int tos, i
         }
     }
     SLI_UNUSED(keepalive_cnt);
+    SLI_UNUSED(keepalive_idle);
     SLI_UNUSED(keepalive_intvl);
     return 0;
 }

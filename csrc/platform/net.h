@@ -37,6 +37,14 @@ int sli_net_set_nonblocking(sli_fd_t fd);
 int sli_net_tune_tcp(sli_fd_t fd, int family, int sndbuf, int rcvbuf, int tos, int keepalive,
                      int keepalive_cnt, int keepalive_idle, int keepalive_intvl);
 int sli_net_set_buffers(sli_fd_t fd, int sndbuf, int rcvbuf);
+/* Accepts one connection from a listening socket: a non-blocking,
+ * close-on-exec (non-inheritable) socket, or SLI_INVALID_FD with errno
+ * (EAGAIN: none pending). Readiness pollers only: on a completion port the
+ * poller accepts (sli_poller_accept). */
+sli_fd_t sli_net_accept(sli_fd_t lfd);
+/* Whether this system can make AF_UNIX stream sockets (Windows 10 1803+
+ * can, Wine 8 cannot): the ipc transport reports EPROTONOSUPPORT without. */
+bool sli_net_have_af_unix(void);
 /* The pending error of a socket (a completed non-blocking connect). */
 int sli_net_socket_error(sli_fd_t fd);
 

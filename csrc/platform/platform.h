@@ -33,6 +33,7 @@ typedef SOCKET sli_fd_t;
 #define SLI_INVALID_FD INVALID_SOCKET
 #if defined(_MSC_VER)
 typedef intptr_t ssize_t;
+#define strncasecmp _strnicmp   /* mingw-w64 has the POSIX name; MSVC does not */
 #endif
 #else
 #include <unistd.h>

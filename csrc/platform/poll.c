@@ -131,5 +131,6 @@ const sli_poller_ops sli_poll_ops = {
     "poll", pl_init, pl_fini, pl_add_fd, pl_rm_fd,
     pl_set_pollin, pl_reset_pollin, pl_set_pollout, pl_reset_pollout,
     pl_wait, pl_reclaim, NULL,
+    NULL, NULL, NULL, NULL, /* send, accept, connect: the readiness defaults */
 };
 #endif

@@ -105,6 +105,48 @@ void sli_poller_reset_pollin(sli_poller *p, sli_poll_entry *e) { p->ops->reset_p
 void sli_poller_set_pollout(sli_poller *p, sli_poll_entry *e) { p->ops->set_pollout(p, e); }
 void sli_poller_reset_pollout(sli_poller *p, sli_poll_entry *e) { p->ops->reset_pollout(p, e); }
 
+ssize_t sli_poller_send(sli_poller *p, sli_poll_entry *e, sli_fd_t fd, sli_iovec *iov, int iovcnt)
+{
+    if (p->ops->send) return p->ops->send(p, e, fd, iov, iovcnt);
+    return sli_net_writev(fd, iov, iovcnt);
+}
+
+sli_fd_t sli_poller_accept(sli_poller *p, sli_poll_entry *e, sli_fd_t fd)
+{
+    if (p->ops->accept) return p->ops->accept(p, e, fd);
+    return sli_net_accept(fd);
+}
+
+int sli_poller_connect(sli_poller *p, sli_fd_t fd, const struct sockaddr *addr, int addrlen,
+                       sli_io_handler *h, sli_poll_entry **out)
+{
+    *out = NULL;
+    if (p->ops->connect) {
+        int rc = p->ops->connect(p, fd, addr, addrlen, h, out);
+        if (*out) sli_poller_adjust_load(p, 1);
+        return rc;
+    }
+    if (connect(fd, addr, addrlen) == 0) return 0;
+    int err = sli_last_socket_error();
+    if (err != EINPROGRESS && err != EAGAIN && err != EINTR) {
+        errno = err;
+        return -1;
+    }
+    /* Writable once the attempt has ended, either way. */
+    sli_poll_entry *e = sli_poller_add_fd(p, fd, h);
+    if (!e) return -1;
+    sli_poller_set_pollout(p, e);
+    *out = e;
+    errno = EINPROGRESS;
+    return -1;
+}
+
+int sli_poller_connect_result(sli_poller *p, sli_poll_entry *e, sli_fd_t fd)
+{
+    if (p->ops->connect_result) return p->ops->connect_result(p, e, fd);
+    return sli_net_socket_error(fd);
+}
+
 int sli_poller_load(sli_poller *p) { return sli_atomic_int_get(&p->load); }
 void sli_poller_adjust_load(sli_poller *p, int delta) { sli_atomic_int_add(&p->load, delta); }
 

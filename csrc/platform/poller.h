@@ -11,13 +11,22 @@
  *
  * Load is the number of fds registered plus the mailboxes attached through
  * adjust_mailbox_load(): every loop's load returns to zero when the context
- * is terminated. It is what the context reads to spread connections. */
+ * is terminated. It is what the context reads to spread connections.
+ *
+ * Real I/O goes through the poller where a completion port needs it to:
+ * accept, connect and write (sli_poller_accept/connect/send). On
+ * the readiness backends (epoll, poll, kqueue) these are the plain
+ * non-blocking calls; on IOCP, which has no writability readiness and no
+ * readability for listening sockets, they are AcceptEx, a connect whose
+ * FD_CONNECT event wakes the port, and overlapped sends (iocp.c). Reading
+ * stays with the caller (a non-blocking recv after in_event) everywhere. */
 #ifndef SLI_POLLER_H
 #define SLI_POLLER_H
 
 #include "platform.h"
 #include "atomic.h"
 #include "thread.h"
+#include "net.h"
 
 typedef struct sli_io_handler {
     void (*in_event)(struct sli_io_handler *h);
@@ -44,6 +53,13 @@ typedef struct sli_poller_ops {
     void (*reclaim)(sli_poller *p);
     /* Completion port handle (IOCP only). */
     void *(*port)(sli_poller *p);
+    /* Real I/O (see sli_poller_send and below). NULL: the generic
+     * readiness implementation in poller.c. */
+    ssize_t (*send)(sli_poller *p, sli_poll_entry *e, sli_fd_t fd, sli_iovec *iov, int iovcnt);
+    sli_fd_t (*accept)(sli_poller *p, sli_poll_entry *e, sli_fd_t fd);
+    int (*connect)(sli_poller *p, sli_fd_t fd, const struct sockaddr *addr, int addrlen,
+                   sli_io_handler *h, sli_poll_entry **out);
+    int (*connect_result)(sli_poller *p, sli_poll_entry *e, sli_fd_t fd);
 } sli_poller_ops;
 
 typedef struct sli_timer {
@@ -78,6 +94,42 @@ void sli_poller_set_pollin(sli_poller *p, sli_poll_entry *e);
 void sli_poller_reset_pollin(sli_poller *p, sli_poll_entry *e);
 void sli_poller_set_pollout(sli_poller *p, sli_poll_entry *e);
 void sli_poller_reset_pollout(sli_poller *p, sli_poll_entry *e);
+
+/* Writes from iov to fd, registered as e: the count taken (maybe fewer
+ * than offered), or -1 with errno (EAGAIN: nothing now; with pollout set,
+ * out_event runs when more can be written; anything else: the connection
+ * is broken). The caller advances by the count and offers the rest again;
+ * after EAGAIN its next offer starts with the same bytes (more may follow).
+ * Readiness backends: one non-blocking writev. IOCP: a non-blocking send;
+ * when the kernel's buffer is full, a copy of up to a bounded chunk is sent
+ * overlapped and EAGAIN returned; the completion runs out_event, and the
+ * next send returns how many of those bytes went out. On every backend,
+ * bytes count as written only once the kernel took them, and the caller
+ * may free its buffer at any time. */
+ssize_t sli_poller_send(sli_poller *p, sli_poll_entry *e, sli_fd_t fd, sli_iovec *iov, int iovcnt);
+
+/* Takes one connection from the listening socket fd, registered as e with
+ * pollin set: a non-blocking, non-inheritable socket that belongs to no
+ * completion port (the loop that will own its engine associates it), or
+ * SLI_INVALID_FD with errno (EAGAIN: none now, in_event runs when one
+ * comes; EINTR/ECONNABORTED: try again; anything else, such as EMFILE: a
+ * failure to report). Readiness backends: accept(). IOCP: the socket an
+ * AcceptEx completed; the next AcceptEx is started before returning. */
+sli_fd_t sli_poller_accept(sli_poller *p, sli_poll_entry *e, sli_fd_t fd);
+
+/* Starts connecting the fresh non-blocking socket fd to addr. Returns 0
+ * when connected at once (nothing registered); -1 with errno EINPROGRESS
+ * when *out was registered for h (counted in the load, removed with
+ * rm_fd): h->out_event (or in_event) runs when the attempt has ended,
+ * and sli_poller_connect_result() says how; -1 with another errno when it
+ * failed (nothing registered). Readiness backends: connect() and pollout.
+ * IOCP: connect() with an FD_CONNECT event whose registered wait posts to
+ * the port, so the socket itself is associated with no port: the loop that
+ * owns its engine does that, once, at plug. */
+int sli_poller_connect(sli_poller *p, sli_fd_t fd, const struct sockaddr *addr, int addrlen,
+                       sli_io_handler *h, sli_poll_entry **out);
+/* After the connect's wake-up: 0 when it succeeded, else its errno value. */
+int sli_poller_connect_result(sli_poller *p, sli_poll_entry *e, sli_fd_t fd);
 
 /* One-shot timer: h->timer_event(h, id) after timeout_ms. */
 void sli_poller_add_timer(sli_poller *p, int timeout_ms, sli_io_handler *h, int id);

@@ -94,6 +94,20 @@ int sli_last_socket_error(void)
     case WSAENOTSOCK: return ENOTSOCK;
     case WSAESHUTDOWN: return EPIPE;
     case WSAENETRESET: return ENETRESET;
+    case WSAEPROTONOSUPPORT: return EPROTONOSUPPORT;
+    case WSAESOCKTNOSUPPORT: return EPROTONOSUPPORT;
+    case WSAEOPNOTSUPP: return ENOTSUP;
+    case WSAEISCONN: return EISCONN;
+    case WSAEALREADY: return EALREADY;
+    case WSAEFAULT: return EFAULT;
+    /* Completion statuses that reach us as Win32 errors (overlapped I/O
+     * aborted by CancelIoEx or closesocket; a connection reset under an
+     * operation in flight). */
+    case ERROR_OPERATION_ABORTED: return ECONNABORTED;
+    case ERROR_NETNAME_DELETED: return ECONNRESET;
+    case ERROR_CONNECTION_ABORTED: return ECONNABORTED;
+    case ERROR_CONNECTION_REFUSED: return ECONNREFUSED;
+    case ERROR_NOT_ENOUGH_MEMORY: return ENOMEM;
     default: return EIO;
     }
 }

@@ -115,16 +115,16 @@ static void start_connecting(sli_connecter *c)
         return;
     }
     sli_net_set_buffers(c->fd, c->options.sndbuf, c->options.rcvbuf);
-    rc = connect(c->fd, (const struct sockaddr *)&a.sa, a.len);
-    int err = rc == 0 ? 0 : sli_last_socket_error();
+    /* The poller waits for the attempt to end (pollout, or on a completion
+     * port an FD_CONNECT event that wakes the port). */
+    rc = sli_poller_connect(c->io->poller, c->fd, (const struct sockaddr *)&a.sa, (int)a.len,
+                            &c->handler, &c->handle);
+    int err = rc == 0 ? 0 : errno;
     if (rc == 0) {
         connected(c);
         return;
     }
-    if (err == EINPROGRESS || err == EAGAIN || err == EINTR) {
-        c->handle = sli_poller_add_fd(c->io->poller, c->fd, &c->handler);
-        sli_assert(c->handle);
-        sli_poller_set_pollout(c->io->poller, c->handle);
+    if (err == EINPROGRESS) {
         if (c->options.connect_timeout > 0) {
             sli_poller_add_timer(c->io->poller, c->options.connect_timeout, &c->handler,
                                  T_CONNECT_TIMEOUT);
@@ -140,7 +140,7 @@ static void start_connecting(sli_connecter *c)
 static void connecter_out_event(sli_io_handler *h)
 {
     sli_connecter *c = sli_container_of(h, sli_connecter, handler);
-    int err = sli_net_socket_error(c->fd);
+    int err = sli_poller_connect_result(c->io->poller, c->handle, c->fd);
     if (err != 0) {
         close_fd(c);
         add_reconnect_timer(c);

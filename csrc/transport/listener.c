@@ -14,7 +14,6 @@
 
 #include <stdio.h>
 #ifndef _WIN32
-#include <fcntl.h>
 #include <sys/stat.h>
 #endif
 
@@ -70,32 +69,12 @@ static void accept_one(sli_listener *l, sli_fd_t fd)
     sli_socket_event(l->socket, SLI_EVENT_ACCEPTED, (int64_t)fd, l->endpoint);
 }
 
-static sli_fd_t do_accept(sli_fd_t lfd)
-{
-#if defined(__linux__)
-    return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-    sli_fd_t fd = accept(lfd, NULL, NULL);
-    if (fd == SLI_INVALID_FD) {
-        errno = sli_last_socket_error();
-        return fd;
-    }
-    if (sli_net_set_nonblocking(fd) != 0) {
-        sli_net_close(fd);
-        return SLI_INVALID_FD;
-    }
-#ifndef _WIN32
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-#endif
-    return fd;
-#endif
-}
-
 static void listener_in_event(sli_io_handler *h)
 {
     sli_listener *l = sli_container_of(h, sli_listener, handler);
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
-        sli_fd_t fd = do_accept(l->fd);
+        /* A plain accept, or on a completion port what AcceptEx took. */
+        sli_fd_t fd = sli_poller_accept(l->io->poller, l->handle, l->fd);
         if (fd == SLI_INVALID_FD) {
             int err = errno;
             if (err == EAGAIN || err == EWOULDBLOCK) return;

@@ -53,13 +53,25 @@ static int tcp_connect(sli_socket *s, const char *addr, const char *uri)
     return stream_connect(s, addr, uri, false);
 }
 
+/* ipc needs AF_UNIX stream sockets: every POSIX system has them, Windows
+ * since 10 1803 (Wine 8 has none). Without them, ipc:// is a protocol this
+ * build cannot speak, reported at bind/connect rather than by a connecter
+ * that would retry forever. */
 static int ipc_bind(sli_socket *s, const char *addr, const char *uri)
 {
+    if (!sli_net_have_af_unix()) {
+        errno = EPROTONOSUPPORT;
+        return -1;
+    }
     return sli_stream_bind(s, addr, uri, true);
 }
 
 static int ipc_connect(sli_socket *s, const char *addr, const char *uri)
 {
+    if (!sli_net_have_af_unix()) {
+        errno = EPROTONOSUPPORT;
+        return -1;
+    }
     return stream_connect(s, addr, uri, true);
 }
 
@@ -75,9 +87,4 @@ static bool tcp_same_endpoint(const char *a, const char *b)
 }
 
 const sli_transport sli_tcp_transport = { "tcp", tcp_bind, tcp_connect, NULL, tcp_same_endpoint };
-#ifndef _WIN32
 const sli_transport sli_ipc_transport = { "ipc", ipc_bind, ipc_connect, NULL, NULL };
-#else
-/* Windows has AF_UNIX stream sockets since 10 1803; the ipc row is the same. */
-const sli_transport sli_ipc_transport = { "ipc", ipc_bind, ipc_connect, NULL, NULL };
-#endif

@@ -270,11 +270,11 @@ static void engine_out_event(sli_io_handler *h)
         size_t body_left = 0;
         if (e->has_out_body) {
             body_left = sli_msg_size(&e->out_body) - e->out_body_pos;
-            SLI_IOV_BASE(iov[n]) = (unsigned char *)sli_msg_data(&e->out_body) + e->out_body_pos;
+            SLI_IOV_BASE(iov[n]) = (void *)((unsigned char *)sli_msg_data(&e->out_body) + e->out_body_pos);
             SLI_IOV_LEN(iov[n]) = body_left;
             n++;
         }
-        ssize_t w = sli_net_writev(e->fd, iov, n);
+        ssize_t w = sli_poller_send(poller(e), e->handle, e->fd, iov, n);
         if (w < 0) {
             if (errno == EAGAIN) {
                 set_pollout(e);

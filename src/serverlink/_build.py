@@ -43,7 +43,14 @@ def cdef_text() -> str:
 
 
 def c_sources() -> list[str]:
-    return sorted(os.path.relpath(p, ROOT) for p in CSRC.rglob("*.c"))
+    sources = sorted(os.path.relpath(p, ROOT) for p in CSRC.rglob("*.c"))
+    # Test builds only, never a wheel: more C files, e.g. the kqueue
+    # emulation (tests/c/kqueue_emu) with SERVERLINK_CFLAGS=-DSLI_KQUEUE_EMULATION.
+    # Relative to the project root (setuptools takes no absolute paths).
+    extra = os.environ.get("SERVERLINK_EXTRA_SOURCES")
+    if extra:
+        sources += [os.path.relpath(Path(s).resolve(), ROOT) for s in extra.split(os.pathsep) if s]
+    return sources
 
 
 def compile_args() -> tuple[list[str], list[tuple[str, str | None]], list[str]]:
