@@ -21,17 +21,21 @@ from serverlink.error import (
     strerror,
 )
 from serverlink.frame import Frame, Message, MessageTracker
+from serverlink.poll import Poller, select, zmq_poll
 from serverlink.socket import COPY_THRESHOLD, Socket
 from serverlink.threads import IoThread, LoopThread, Reaper
 
 __version__: str = _ffi.string(_lib.sl_version()).decode()
 
-__all__ = [  # noqa: RUF022 (grouped: lifecycle, sockets, errors)
+__all__ = [  # noqa: RUF022 (grouped: lifecycle, sockets, polling, errors)
     "COPY_THRESHOLD",
     "Frame",
     "Message",
     "MessageTracker",
     "Socket",
+    "Poller",
+    "select",
+    "zmq_poll",
     "Again",
     "Context",
     "ContextTerminated",

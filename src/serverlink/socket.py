@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import builtins
 import errno as _errno
+import math
+import time
+import weakref
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -24,6 +27,7 @@ from serverlink.constants import (
     FD_OPTIONS,
     INT64_OPTIONS,
     Flag,
+    PollEvent,
     SocketOption,
     SocketType,
 )
@@ -32,6 +36,7 @@ from serverlink.frame import Frame, MessageTracker
 
 if TYPE_CHECKING:
     from serverlink.context import Context
+    from serverlink.poll import Poller
 
 #: Below this size a copy=False send copies anyway (as pyzmq's default).
 COPY_THRESHOLD = 65536
@@ -42,7 +47,47 @@ _sl_send = lib.sl_send
 _sl_recv = lib.sl_recv
 _sl_recv_multipart = lib.sl_recv_multipart
 _unpack = ffi.unpack
+_sl_poll = lib.sl_poll
 _EINTR = _errno.EINTR
+_ENOTSOCK = _errno.ENOTSOCK
+
+
+def _timeout_ms(timeout: float | None) -> int:
+    """pyzmq's poll timeout: milliseconds; None or negative waits forever."""
+    if timeout is None or timeout < 0:
+        return -1
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of milliseconds or None, not {timeout!r}")
+    return int(timeout)
+
+
+def _poll_items(items: Any, n: int, timeout_ms: int) -> int:
+    """One ``sl_poll`` over ``n`` items, waiting up to ``timeout_ms`` (-1: forever).
+
+    The wait happens in C without the GIL. A signal makes it return EINTR:
+    Python then runs the signal handlers (a handler that raises, as the
+    default SIGINT one does, ends the poll with its exception) and the wait
+    resumes for the time that is left.
+    """
+    rc = int(_sl_poll(items, n, timeout_ms))
+    if rc >= 0:
+        return rc
+    deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
+    while True:
+        e = ffi.errno
+        if e != _EINTR:
+            raise error_for(e)
+        # The handlers of the signal that interrupted the wait have run by
+        # now (at the return from C); wait for what is left.
+        if timeout_ms > 0:
+            timeout_ms = max(0, math.ceil((deadline - time.monotonic()) * 1000))
+        rc = int(_sl_poll(items, n, timeout_ms))
+        if rc >= 0:
+            return rc
+
+
+def _closed_error() -> ZMQError:
+    return ZMQError(_ENOTSOCK, "Socket operation on non-socket (socket is closed)")
 
 
 def _as_buffer(data: Any, what: str = "data") -> Any:
@@ -61,6 +106,11 @@ class Socket:
     _s: Any
     context: Context
     _type: int
+    #: True on sockets whose waiters must hear of commands processed elsewhere
+    #: (``serverlink.asyncio.Socket``): a Poller then calls ``_pump`` after polling.
+    _async: bool = False
+    #: How many asyncio operations wait on this socket (always 0 here).
+    _waiting: int = 0
 
     def __init__(self, context: Context, socket_type: int) -> None:
         if not isinstance(socket_type, int) or isinstance(socket_type, bool):
@@ -86,6 +136,9 @@ class Socket:
         d["_mp_sizes"] = ffi.new("size_t **")
         d["_optval"] = ffi.new("char[256]")
         d["_optlen"] = ffi.new("size_t *")
+        d["_ev"] = ffi.new("int *")
+        d["_evlen"] = ffi.new("size_t *")
+        d["_pollers"] = None  # the Pollers whose cached items name this socket
         d["_closed"] = False
         context._register(self)
 
@@ -135,9 +188,20 @@ class Socket:
         d = self.__dict__
         d["_s"] = _NULL
         d["_closed"] = True
+        pollers = d.get("_pollers")
+        if pollers:
+            for p in list(pollers):
+                p._forget_items()  # their cached items point at the C socket
         if s != _NULL:
             lib.sl_close(s)
         self.context._unregister(self)
+
+    def _registered_in(self, poller: Poller) -> None:
+        """``poller`` caches this socket's C pointer: tell it when it closes."""
+        pollers = self.__dict__.get("_pollers")
+        if pollers is None:
+            pollers = self.__dict__["_pollers"] = weakref.WeakSet()
+        pollers.add(poller)
 
     def __enter__(self) -> Socket:
         return self
@@ -459,3 +523,33 @@ class Socket:
     @property
     def rcvmore(self) -> bool:
         return bool(self.getsockopt(SocketOption.RCVMORE))
+
+    # -- polling --------------------------------------------------------
+
+    def _events(self) -> int:
+        """EVENTS, in one call (processing the socket's pending commands)."""
+        n = self._evlen
+        n[0] = 4
+        if lib.sl_getsockopt(self._s, SocketOption.EVENTS, self._ev, n) != 0:
+            raise self._error("getsockopt EVENTS")
+        return int(self._ev[0])
+
+    def _pump(self) -> int:
+        """Tell waiters what the socket is ready for (asyncio sockets; nothing here)."""
+        return 0
+
+    def poll(self, timeout: int | None = None, flags: int = PollEvent.POLLIN) -> int:
+        """Wait up to ``timeout`` ms (None: forever) for ``flags``.
+
+        Returns the events seen (0 when the time ran out), as pyzmq's.
+        """
+        if self._closed:
+            raise _closed_error()
+        item = self.__dict__.get("_pollitem")
+        if item is None:
+            item = self.__dict__["_pollitem"] = ffi.new("sl_pollitem[1]")
+        item[0].socket = self._s
+        item[0].events = flags
+        if _poll_items(item, 1, _timeout_ms(timeout)) == 0:
+            return 0
+        return int(item[0].revents)
