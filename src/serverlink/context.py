@@ -15,7 +15,7 @@ import os
 import threading
 import weakref
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from serverlink._core import ffi, lib
 from serverlink.error import ContextTerminated, raise_errno
@@ -51,10 +51,30 @@ def _choose_poller(poller: str | None) -> str:
 
 
 _live: weakref.WeakSet[Context] = weakref.WeakSet()
+_instance_lock = threading.Lock()
+_C = TypeVar("_C", bound="Context")
 
 
 class Context:
     """A serverlink context: the owner of sockets and of the loop threads."""
+
+    @classmethod
+    def instance(cls: type[_C], io_threads: int = 1) -> _C:
+        """The process-wide shared context of this class (as pyzmq's).
+
+        Made on first use, and made again if it was terminated or if this
+        process is a fork of the one that made it. Each subclass has its own.
+        """
+        pid = os.getpid()
+        inst = cls.__dict__.get("_instance")
+        if inst is None or inst.closed or cls.__dict__.get("_instance_pid") != pid:
+            with _instance_lock:
+                inst = cls.__dict__.get("_instance")
+                if inst is None or inst.closed or cls.__dict__.get("_instance_pid") != pid:
+                    inst = cls(io_threads=io_threads)
+                    type.__setattr__(cls, "_instance", inst)
+                    type.__setattr__(cls, "_instance_pid", pid)
+        return cast(_C, inst)
 
     def __init__(self, io_threads: int = 1, poller: str | None = None) -> None:
         if not isinstance(io_threads, int) or isinstance(io_threads, bool):

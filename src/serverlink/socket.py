@@ -6,18 +6,27 @@ stores them inline), ``recv`` gets back a pointer and a size and makes the
 ``bytes`` object from them. ``send_multipart`` and ``recv_multipart`` cross
 into C once per message, not once per part. Blocking waits happen in C
 without the GIL; a signal interrupts them so Ctrl-C works.
+
+The helpers (``send_json``, ``recv_pyobj``, ``send_serialized``...) are
+pyzmq's: they encode, then make the one call of ``send``/``recv``. The
+compound operations call this class's ``send``/``recv`` directly, never an
+override, so the asyncio subclass can reuse them as its non-blocking attempts.
 """
 
 from __future__ import annotations
 
 import builtins
 import errno as _errno
+import json
 import math
+import pickle
+import random
+import sys
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from serverlink import _zerocopy
 from serverlink._core import ffi, lib
@@ -31,7 +40,7 @@ from serverlink.constants import (
     SocketOption,
     SocketType,
 )
-from serverlink.error import ZMQError, error_for
+from serverlink.error import ZMQBindError, ZMQError, error_for
 from serverlink.frame import Frame, MessageTracker
 
 if TYPE_CHECKING:
@@ -50,6 +59,12 @@ _unpack = ffi.unpack
 _sl_poll = lib.sl_poll
 _EINTR = _errno.EINTR
 _ENOTSOCK = _errno.ENOTSOCK
+
+#: The pickle protocol of ``send_pyobj`` (as pyzmq's).
+DEFAULT_PROTOCOL = pickle.DEFAULT_PROTOCOL
+
+_T = TypeVar("_T")
+_RT = TypeVar("_RT")
 
 
 def _timeout_ms(timeout: float | None) -> int:
@@ -466,7 +481,7 @@ class Socket:
         tracker = None
         for i, part in enumerate(msg_parts):
             more = Flag.SNDMORE if i < n - 1 else 0
-            t = self.send(part, flags | more, copy=copy, track=track)
+            t = Socket.send(self, part, flags | more, copy=copy, track=track)
             if t is not None:
                 tracker = t
         return tracker
@@ -474,9 +489,37 @@ class Socket:
     def send_string(
         self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8"
     ) -> None:
+        """Send a str, encoded (UTF-8 by default)."""
         if not isinstance(u, str):
             raise TypeError(f"send_string needs a str, not {type(u).__name__}")
         self.send(u.encode(encoding), flags, copy)
+
+    send_unicode = send_string
+
+    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> None:
+        """Send ``obj`` as one JSON message (UTF-8); ``kwargs`` go to ``json.dumps``."""
+        self.send(_json_dumps(obj, **kwargs), flags)
+
+    def send_pyobj(
+        self, obj: Any, flags: int = 0, protocol: int = DEFAULT_PROTOCOL, **kwargs: Any
+    ) -> MessageTracker | None:
+        """Send ``obj`` pickled; ``kwargs`` (copy, track) go to ``send``.
+
+        Unpickling runs code of the sender's choosing: receive pickles only
+        from peers you trust.
+        """
+        return self.send(pickle.dumps(obj, protocol), flags, **kwargs)
+
+    def send_serialized(
+        self,
+        msg: _T,
+        serialize: Callable[[_T], Sequence[Any]],
+        flags: int = 0,
+        copy: bool = True,
+        **kwargs: Any,
+    ) -> MessageTracker | None:
+        """Send ``serialize(msg)`` (a list of bytes-like parts) as one multipart message."""
+        return self.send_multipart(serialize(msg), flags, copy=copy, **kwargs)
 
     # -- receiving ------------------------------------------------------
 
@@ -512,13 +555,40 @@ class Socket:
                     return [_unpack(d[i], z[i]) for i in range(n)]
                 if ffi.errno != _EINTR:
                     raise self._error()
-        parts = [self.recv(flags, copy=False)]
+        parts = [Socket.recv(self, flags, copy=False)]
         while parts[-1].more:
-            parts.append(self.recv(flags, copy=False))
+            parts.append(Socket.recv(self, flags, copy=False))
         return parts
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        """Receive a message and decode it (UTF-8 by default)."""
         return cast(bytes, self.recv(flags)).decode(encoding)
+
+    recv_unicode = recv_string
+
+    def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
+        """Receive one JSON message; ``kwargs`` go to ``json.loads``."""
+        return _json_loads(self.recv(flags), **kwargs)
+
+    def recv_pyobj(self, flags: int = 0) -> Any:
+        """Receive a pickled object (trust the sender: unpickling runs its code)."""
+        return pickle.loads(self.recv(flags))
+
+    @overload
+    def recv_serialized(
+        self, deserialize: Callable[[list[bytes]], _RT], flags: int = 0, copy: bool = True
+    ) -> _RT: ...
+
+    @overload
+    def recv_serialized(
+        self, deserialize: Callable[[list[Frame]], _RT], flags: int = 0, copy: bool = True
+    ) -> _RT: ...
+
+    def recv_serialized(
+        self, deserialize: Callable[[list[Any]], _RT], flags: int = 0, copy: bool = True
+    ) -> _RT:
+        """Receive a multipart message and return ``deserialize(parts)``."""
+        return deserialize(self.recv_multipart(flags, copy=copy))
 
     @property
     def rcvmore(self) -> bool:
@@ -553,3 +623,120 @@ class Socket:
         if _poll_items(item, 1, _timeout_ms(timeout)) == 0:
             return 0
         return int(item[0].revents)
+
+    # -- endpoints, pyzmq's helpers --------------------------------------
+
+    def bind_to_random_port(
+        self, addr: str, min_port: int = 49152, max_port: int = 65536, max_tries: int = 100
+    ) -> int:
+        """Bind ``addr`` (``tcp://host``, no port) to a random port; return the port.
+
+        With the default range the system picks a free ephemeral port (as
+        pyzmq does); otherwise ports in [min_port, max_port) are tried at
+        random, ``max_tries`` times, before ZMQBindError.
+        """
+        if not isinstance(addr, str):
+            raise TypeError(f"addr must be a str, not {type(addr).__name__}")
+        if min_port == 49152 and max_port == 65536:
+            self.bind(f"{addr}:*")
+            return int(self.last_endpoint.decode("ascii", "replace").rsplit(":", 1)[1])
+        if not min_port < max_port:
+            raise ValueError(f"min_port ({min_port}) must be below max_port ({max_port})")
+        for _ in range(max_tries):
+            port = random.randrange(min_port, max_port)
+            try:
+                self.bind(f"{addr}:{port}")
+            except ZMQError as e:
+                if e.errno == _errno.EADDRINUSE or (
+                    sys.platform == "win32" and e.errno == _errno.EACCES
+                ):
+                    continue
+                raise
+            return port
+        raise ZMQBindError("Could not bind socket to random port.")
+
+    # -- typed options (the rest go through __getattr__ as pyzmq's) --------
+
+    @property
+    def last_endpoint(self) -> bytes:
+        """The endpoint last bound or connected, with the port ``:*`` chose."""
+        return cast(bytes, self.getsockopt(SocketOption.LAST_ENDPOINT))
+
+    @property
+    def linger(self) -> int:
+        return cast(int, self.getsockopt(SocketOption.LINGER))
+
+    @linger.setter
+    def linger(self, value: int) -> None:
+        self.setsockopt(SocketOption.LINGER, value)
+
+    @property
+    def rcvtimeo(self) -> int:
+        return cast(int, self.getsockopt(SocketOption.RCVTIMEO))
+
+    @rcvtimeo.setter
+    def rcvtimeo(self, value: int) -> None:
+        self.setsockopt(SocketOption.RCVTIMEO, value)
+
+    @property
+    def sndtimeo(self) -> int:
+        return cast(int, self.getsockopt(SocketOption.SNDTIMEO))
+
+    @sndtimeo.setter
+    def sndtimeo(self, value: int) -> None:
+        self.setsockopt(SocketOption.SNDTIMEO, value)
+
+    @property
+    def sndhwm(self) -> int:
+        return cast(int, self.getsockopt(SocketOption.SNDHWM))
+
+    @sndhwm.setter
+    def sndhwm(self, value: int) -> None:
+        self.setsockopt(SocketOption.SNDHWM, value)
+
+    @property
+    def rcvhwm(self) -> int:
+        return cast(int, self.getsockopt(SocketOption.RCVHWM))
+
+    @rcvhwm.setter
+    def rcvhwm(self, value: int) -> None:
+        self.setsockopt(SocketOption.RCVHWM, value)
+
+    def get_hwm(self) -> int:
+        """SNDHWM (as pyzmq's, which reads SNDHWM for ``hwm``)."""
+        return self.sndhwm
+
+    def set_hwm(self, value: int) -> None:
+        """Set both SNDHWM and RCVHWM (as pyzmq's)."""
+        self.sndhwm = value
+        self.rcvhwm = value
+
+    hwm = property(get_hwm, set_hwm, None, "SNDHWM; setting it sets SNDHWM and RCVHWM.")
+
+    @property
+    def routing_id(self) -> bytes:
+        return cast(bytes, self.getsockopt(SocketOption.ROUTING_ID))
+
+    @routing_id.setter
+    def routing_id(self, value: bytes) -> None:
+        self.setsockopt(SocketOption.ROUTING_ID, value)
+
+    identity = routing_id
+
+    @property
+    def fd(self) -> int:
+        """The FD to watch for readability (then read ``events``), as libzmq's."""
+        return cast(int, self.getsockopt(SocketOption.FD))
+
+    @property
+    def events(self) -> int:
+        """EVENTS: POLLIN/POLLOUT as the socket is ready now."""
+        return cast(int, self.getsockopt(SocketOption.EVENTS))
+
+
+def _json_dumps(obj: Any, **kwargs: Any) -> bytes:
+    return json.dumps(obj, **kwargs).encode("utf-8")
+
+
+def _json_loads(data: bytes, **kwargs: Any) -> Any:
+    return json.loads(data.decode("utf-8"), **kwargs)
