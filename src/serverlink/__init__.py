@@ -22,6 +22,7 @@ from serverlink.error import (
 )
 from serverlink.frame import Frame, Message, MessageTracker
 from serverlink.poll import Poller, select, zmq_poll
+from serverlink.proxy import proxy, proxy_steerable
 from serverlink.socket import COPY_THRESHOLD, DEFAULT_PROTOCOL, Socket
 from serverlink.threads import IoThread, LoopThread, Reaper
 from serverlink.version import (
@@ -44,6 +45,8 @@ __all__ = [  # noqa: RUF022 (grouped: lifecycle, sockets, polling, errors, versi
     "Poller",
     "select",
     "zmq_poll",
+    "proxy",
+    "proxy_steerable",
     "Again",
     "Context",
     "ContextTerminated",
