@@ -15,7 +15,7 @@ import os
 import threading
 import weakref
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from serverlink._core import ffi, lib
 from serverlink.error import ContextTerminated, raise_errno
@@ -58,12 +58,16 @@ _C = TypeVar("_C", bound="Context")
 class Context:
     """A serverlink context: the owner of sockets and of the loop threads."""
 
+    #: What ``socket()`` makes (``serverlink.asyncio.Context`` makes asyncio sockets).
+    _socket_class: ClassVar[type[Socket]] = Socket
+
     @classmethod
     def instance(cls: type[_C], io_threads: int = 1) -> _C:
         """The process-wide shared context of this class (as pyzmq's).
 
         Made on first use, and made again if it was terminated or if this
-        process is a fork of the one that made it. Each subclass has its own.
+        process is a fork of the one that made it. Each class has its own:
+        ``serverlink.asyncio.Context.instance()`` makes asyncio sockets.
         """
         pid = os.getpid()
         inst = cls.__dict__.get("_instance")
@@ -192,7 +196,7 @@ class Context:
 
     def socket(self, socket_type: int) -> Socket:
         """Create a socket of the given type (``serverlink.PUSH``...)."""
-        return Socket(self, socket_type)
+        return self._socket_class(self, socket_type)
 
     def _register(self, s: Socket) -> None:
         with self._lock:
