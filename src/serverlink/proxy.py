@@ -6,12 +6,13 @@ there is one. The loop follows libzmq 4.3.5's:
 
 - it forwards in bursts of up to 1000 messages, the parts of a message
   together, moving the C message (a reference, not a copy of its bytes);
-- it reads from a socket only when the other side can take the message:
-  while a source has input that its destination cannot take, the proxy
-  stops watching that source and waits for the destination's POLLOUT
-  instead, so a full queue neither spins the CPU nor loses messages;
-- a send that has started (the first part went out) blocks until the
-  message is out, as libzmq's does.
+  a burst is one call into C (``sl_proxy_forward``), made without the GIL;
+- it takes a message from a socket only when the other side can take it
+  without waiting: while a source has input that its destination cannot
+  take, the proxy stops watching that source and waits for the
+  destination's POLLOUT instead, so a full queue neither spins the CPU nor
+  loses messages, and the control socket is still heard;
+- a full capture socket makes the proxy wait, as libzmq's does.
 
 ``proxy_steerable`` also reads commands from ``control``: PAUSE (stop
 forwarding; only the control socket is watched, so a paused proxy sleeps),
@@ -34,7 +35,7 @@ from typing import Any
 
 from serverlink._core import ffi, lib
 from serverlink.constants import Flag, PollEvent, SocketType
-from serverlink.error import Again
+from serverlink.error import Again, error_for
 from serverlink.poll import Poller
 from serverlink.socket import Socket
 
@@ -44,8 +45,6 @@ BURST = 1000
 _POLLIN = int(PollEvent.POLLIN)
 _POLLOUT = int(PollEvent.POLLOUT)
 _DONTWAIT = int(Flag.DONTWAIT)
-_SNDMORE = int(Flag.SNDMORE)
-_EAGAIN = _errno.EAGAIN
 _EINTR = _errno.EINTR
 
 _ACTIVE, _PAUSED, _TERMINATED = range(3)
@@ -54,53 +53,25 @@ _ACTIVE, _PAUSED, _TERMINATED = range(3)
 _FRONT_RECV, _FRONT_SENT, _BACK_RECV, _BACK_SENT = 0, 2, 4, 6
 
 
-def _send_msg(sock: Socket, msg: Any, flags: int) -> None:
-    while lib.sl_send_msg(sock._s, msg, flags) != 0:
-        if ffi.errno != _EINTR:
-            raise sock._error()
-
-
 def _forward(
-    src: Socket, dst: Socket, capture: Socket | None, stats: list[int], recv_i: int, sent_i: int
+    src: Socket, dst: Socket, capture: Socket | None, stats: Any, recv_i: int, sent_i: int
 ) -> None:
-    """Move up to BURST whole messages from src to dst (and copies to capture)."""
-    for _ in range(BURST):
-        flags = _DONTWAIT  # the first part of a message: stop when there is none
-        while True:
-            msg = lib.sl_recv_msg(src._s, flags)
-            if msg == ffi.NULL:
-                e = ffi.errno
-                if e == _EINTR:
-                    continue
-                if e == _EAGAIN and flags:
-                    return
-                raise src._error()
-            try:
-                size = int(lib.sl_msg_size(msg))
-                more = lib.sl_msg_more(msg)
-                stats[recv_i] += 1
-                stats[recv_i + 1] += size
-                out = _SNDMORE if more else 0
-                if capture is not None:
-                    _send_msg(capture, msg, out)
-                _send_msg(dst, msg, out)
-            finally:
-                lib.sl_msg_destroy(msg)
-            stats[sent_i] += 1
-            stats[sent_i + 1] += size
-            if not more:
-                break
-            flags = 0  # the other parts are there already
+    """Move up to BURST whole messages from src to dst (and copies to capture), in C."""
+    cap = capture._s if capture is not None else ffi.NULL
+    while lib.sl_proxy_forward(src._s, dst._s, cap, BURST, stats + recv_i, stats + sent_i) < 0:
+        e = ffi.errno
+        if e != _EINTR:
+            raise error_for(e)
 
 
-def _handle_control(control: Socket, state: int, stats: list[int]) -> int:
+def _handle_control(control: Socket, state: int, stats: Any) -> int:
     """Read one command from control and return the new state."""
     try:
         cmd = Socket.recv(control, _DONTWAIT)
     except Again:
         return state
     if cmd == b"STATISTICS":
-        Socket.send_multipart(control, [struct.pack("=Q", v) for v in stats])
+        Socket.send_multipart(control, [struct.pack("=Q", int(v)) for v in stats])
         return state
     if cmd == b"PAUSE":
         state = _PAUSED
@@ -146,7 +117,7 @@ def proxy_steerable(
     _check("capture", capture, optional=True)
     _check("control", control, optional=True)
     same = frontend is backend
-    stats = [0] * 8
+    stats = ffi.new("uint64_t[8]")
     state = _ACTIVE
     # A direction whose source has input its destination cannot take waits
     # for the destination's POLLOUT instead of the source's POLLIN.
