@@ -521,3 +521,30 @@ def test_a_loop_without_add_reader_gets_a_clear_error(actx: azmq.Context) -> Non
         loop.run_until_complete(asyncio.wait_for(main(), 10))
     finally:
         loop.close()
+
+
+def test_closing_after_the_loop_is_gone_does_not_raise(actx: azmq.Context) -> None:
+    a, _ = apair(actx, "gone")
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(a.recv())
+    loop.run_until_complete(asyncio.sleep(0.01))  # the task now waits on its future
+    loop.close()  # without cancelling it, as a careless program might
+    a.close()
+    assert not task.done()
+    task._log_destroy_pending = False  # type: ignore[attr-defined]  (left pending on purpose)
+
+
+def test_monitor_events_are_awaited(run: Run[None], actx: azmq.Context) -> None:
+    from serverlink.utils.monitor import recv_monitor_message
+
+    async def main() -> None:
+        a = actx.socket(zmq.PAIR)
+        mon = a.get_monitor_socket()
+        assert isinstance(mon, azmq.Socket)
+        a.bind("tcp://127.0.0.1:*")
+        event = await asyncio.wait_for(recv_monitor_message(mon), 5)
+        assert event["event"] == zmq.EVENT_LISTENING
+        assert event["endpoint"] == a.last_endpoint
+        a.disable_monitor()
+
+    run(main())

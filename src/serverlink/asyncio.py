@@ -127,6 +127,19 @@ def _resolve(fut: asyncio.Future[Any], value: Any) -> None:
         fut.set_result(value)
 
 
+def _settle(fut: asyncio.Future[Any], make_error: Callable[[], BaseException] | None) -> None:
+    """Cancel fut (make_error None) or fail it, unless it is done or its loop is gone."""
+    if fut.done():
+        return
+    try:
+        if make_error is None:
+            fut.cancel()
+        else:
+            fut.set_exception(make_error())
+    except RuntimeError:
+        pass  # its loop is closed (a socket closed at exit): nobody awaits it
+
+
 def _expire(cur: list[asyncio.Future[None]]) -> None:
     fut = cur[0]
     if not fut.done():
@@ -168,12 +181,7 @@ class _Waiters:
     def fail(self, make_error: Callable[[], BaseException] | None) -> None:
         """Every queued waiter gets make_error() (None: is cancelled)."""
         while self.queue:
-            fut = self.queue.popleft()
-            if not fut.done():
-                if make_error is None:
-                    fut.cancel()
-                else:
-                    fut.set_exception(make_error())
+            _settle(self.queue.popleft(), make_error)
 
 
 class Socket(_SyncSocket):
@@ -246,11 +254,7 @@ class Socket(_SyncSocket):
         self._rw.fail(make_error)
         self._sw.fail(make_error)
         for fut, _ in self._polls:
-            if not fut.done():
-                if make_error is None:
-                    fut.cancel()
-                else:
-                    fut.set_exception(make_error())
+            _settle(fut, make_error)
         self._unwatch()
 
     def _watch(self) -> asyncio.AbstractEventLoop:
