@@ -36,13 +36,28 @@ def libs() -> list[tuple[str, ModuleType, ModuleType]]:
     return out
 
 
-def rt_plain(m: ModuleType, n: int) -> float:
-    """Round trips/s: client here, echo in a thread, tcp, blocking calls."""
-    ctx = m.Context()
+def best(repeats: int, fn: Callable[..., float], *args: Any, low: bool = False) -> float:
+    """The best of a few runs of fn(*args) (on a shared machine, the rest is noise)."""
+    runs = [fn(*args) for _ in range(repeats)]
+    return min(runs) if low else max(runs)
+
+
+def _endpoints(ctx: Any, m: ModuleType, transport: str) -> tuple[Any, Any]:
     srv = ctx.socket(m.REP)
-    port = srv.bind_to_random_port("tcp://127.0.0.1")
     cli = ctx.socket(m.REQ)
-    cli.connect(f"tcp://127.0.0.1:{port}")
+    if transport == "tcp":
+        port = srv.bind_to_random_port("tcp://127.0.0.1")
+        cli.connect(f"tcp://127.0.0.1:{port}")
+    else:
+        srv.bind("inproc://rt")
+        cli.connect("inproc://rt")
+    return srv, cli
+
+
+def rt_plain(m: ModuleType, n: int, transport: str) -> float:
+    """Round trips/s: client here, echo in a thread, blocking calls."""
+    ctx = m.Context()
+    srv, cli = _endpoints(ctx, m, transport)
 
     def echo() -> None:
         for _ in range(n + 1):
@@ -62,15 +77,14 @@ def rt_plain(m: ModuleType, n: int) -> float:
     return n / dt
 
 
-def rt_asyncio(am: ModuleType, m: ModuleType, n: int, loop_factory: Callable[[], Any]) -> float:
-    """Round trips/s: client and echo as two tasks on one loop, tcp."""
+def rt_asyncio(
+    am: ModuleType, m: ModuleType, n: int, loop_factory: Callable[[], Any], transport: str
+) -> float:
+    """Round trips/s: client and echo as two tasks on one loop."""
 
     async def main() -> float:
         ctx = am.Context()
-        srv = ctx.socket(m.REP)
-        port = srv.bind_to_random_port("tcp://127.0.0.1")
-        cli = ctx.socket(m.REQ)
-        cli.connect(f"tcp://127.0.0.1:{port}")
+        srv, cli = _endpoints(ctx, m, transport)
 
         async def echo() -> None:
             for _ in range(n + 1):
@@ -232,27 +246,39 @@ def main() -> None:
     except ImportError:
         pass
 
-    rows: list[tuple[str, str, str]] = []  # (what, unit, key)
     results: dict[str, dict[str, float]] = {}
+    rep = 3
     for name, m, am in libs():
         r: dict[str, float] = {}
-        r["rt_plain"] = rt_plain(m, 5000 * k)
-        for lname, factory in loops:
-            r[f"rt_{lname}"] = rt_asyncio(am, m, 5000 * k, factory)
-        r["pipe_asyncio"] = pipe_asyncio(am, m, 50000 * k)
+        for tr in ("inproc", "tcp"):
+            r[f"rt_plain_{tr}"] = best(rep, rt_plain, m, 3000 * k, tr)
+            for lname, factory in loops:
+                r[f"rt_{lname}_{tr}"] = best(rep, rt_asyncio, am, m, 3000 * k, factory, tr)
+        r["pipe_asyncio"] = best(rep, pipe_asyncio, am, m, 30000 * k)
         for nsock in (1, 10, 100):
-            r[f"poll_{nsock}"] = poll_overhead(m, nsock, 20000 * k // max(1, nsock // 10))
-        r["socket_poll"] = socket_poll_overhead(m, 20000 * k)
+            calls = 20000 * k // max(1, nsock // 10)
+            r[f"poll_{nsock}"] = best(rep, poll_overhead, m, nsock, calls, low=True)
+        r["socket_poll"] = best(rep, socket_poll_overhead, m, 20000 * k, low=True)
         r["idle_100"] = idle_cpu(am, m, 100)
         r["idle_1000"] = idle_cpu(am, m, 1000)
-        r["proxy"] = proxy_rate(m, 50000 * k)
+        r["proxy"] = best(rep, proxy_rate, m, 30000 * k)
         results[name] = r
 
     rows = [
-        ("REQ/REP round trips/s, tcp, blocking (echo in a thread)", "rt/s", "rt_plain"),
         *[
-            (f"REQ/REP round trips/s, tcp, two tasks on {ln}", "rt/s", f"rt_{ln}")
-            for ln, _ in loops
+            row
+            for tr in ("inproc", "tcp")
+            for row in [
+                (
+                    f"REQ/REP round trips/s, {tr}, blocking, echo in a thread",
+                    "rt/s",
+                    f"rt_plain_{tr}",
+                ),
+                *[
+                    (f"REQ/REP round trips/s, {tr}, two tasks on {ln}", "rt/s", f"rt_{ln}_{tr}")
+                    for ln, _ in loops
+                ],
+            ]
         ],
         ("PUSH->PULL awaited on one asyncio loop, inproc", "msg/s", "pipe_asyncio"),
         ("Poller.poll(0), 1 socket, nothing ready", "us", "poll_1"),
@@ -264,7 +290,7 @@ def main() -> None:
         ("proxy(PULL, PUSH), inproc, 16 B", "msg/s", "proxy"),
     ]
     names = list(results)
-    head = f"{'':58}" + "".join(f"{n:>14}" for n in names)
+    head = f"{'(best of 3 runs)':58}" + "".join(f"{n:>14}" for n in names)
     if len(names) == 2:
         head += f"{'ratio':>8}"
     print(head)
