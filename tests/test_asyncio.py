@@ -548,3 +548,21 @@ def test_monitor_events_are_awaited(run: Run[None], actx: azmq.Context) -> None:
         a.disable_monitor()
 
     run(main())
+
+
+def test_closing_a_polled_socket_makes_the_poll_raise_enotsock(
+    run: Run[None], actx: azmq.Context
+) -> None:
+    async def main() -> None:
+        a, b = apair(actx, "polled")
+        p = azmq.Poller()
+        p.register(a, zmq.POLLIN)
+        p.register(b, zmq.POLLIN)
+        waiting = asyncio.ensure_future(p.poll(5000))
+        await asyncio.sleep(0.01)
+        b.close()
+        with pytest.raises(zmq.ZMQError, match="registered for polling") as e:
+            await asyncio.wait_for(waiting, 5)
+        assert e.value.errno == zmq.ENOTSOCK
+
+    run(main())

@@ -194,7 +194,7 @@ class Socket(_SyncSocket):
     _async = True
     _rw: _Waiters
     _sw: _Waiters
-    _polls: list[tuple[asyncio.Future[Any], int]]
+    _polls: list[tuple[asyncio.Future[Any], int, bool]]
     _fd: int
     _loop: asyncio.AbstractEventLoop | None
     _watching: bool
@@ -207,7 +207,7 @@ class Socket(_SyncSocket):
         d = self.__dict__
         d["_rw"] = _Waiters()
         d["_sw"] = _Waiters()
-        d["_polls"] = []  # (future, events) of awaited polls
+        d["_polls"] = []  # (future, events, from a Poller) of awaited polls
         d["_waiting"] = 0  # operations waiting, every kind: nonzero -> pump after calls
         d["_fd"] = int(_SyncSocket.getsockopt(self, SocketOption.FD))
         d["_loop"] = None
@@ -245,16 +245,24 @@ class Socket(_SyncSocket):
             self._rw.wake()
         if ev & _POLLOUT:
             self._sw.wake()
-        for fut, mask in self._polls:
+        for fut, mask, _ in self._polls:
             if ev & mask and not fut.done():
                 fut.set_result(ev & mask)
 
     def _fail(self, make_error: Callable[[], BaseException] | None) -> None:
-        """Every waiter gets make_error() (None: cancelled); stop watching the FD."""
+        """Every waiter gets make_error() (None: cancelled); stop watching the FD.
+
+        A Poller's poll is woken instead of cancelled when the socket closes:
+        it looks again and raises ENOTSOCK naming the socket, as a plain
+        Poller does.
+        """
         self._rw.fail(make_error)
         self._sw.fail(make_error)
-        for fut, _ in self._polls:
-            _settle(fut, make_error)
+        for fut, _, from_poller in self._polls:
+            if make_error is None and from_poller:
+                _resolve(fut, 0)
+            else:
+                _settle(fut, make_error)
         self._unwatch()
 
     def _watch(self) -> asyncio.AbstractEventLoop:
@@ -524,7 +532,7 @@ class Socket(_SyncSocket):
             return ev & flags
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[int] = loop.create_future()
-        remove = self._add_poll_waiter(fut, flags)
+        remove = self._add_poll_waiter(fut, flags, False)
         timer = loop.call_later(ms / 1000, _resolve, fut, 0) if ms > 0 else None
         try:
             return await fut
@@ -533,10 +541,12 @@ class Socket(_SyncSocket):
                 timer.cancel()
             remove()
 
-    def _add_poll_waiter(self, fut: asyncio.Future[Any], flags: int) -> Callable[[], None]:
+    def _add_poll_waiter(
+        self, fut: asyncio.Future[Any], flags: int, from_poller: bool
+    ) -> Callable[[], None]:
         """fut gets the events when the socket is ready for flags; returns the undo."""
         self._watch()
-        entry = (fut, flags)
+        entry = (fut, flags, from_poller)
         self._polls.append(entry)
         self.__dict__["_waiting"] += 1
 
@@ -685,7 +695,7 @@ class Poller(_poll.Poller):
         try:
             for obj, flags in self.sockets:
                 if isinstance(obj, Socket):
-                    undo.append(obj._add_poll_waiter(fut, flags))
+                    undo.append(obj._add_poll_waiter(fut, flags, True))
                 elif isinstance(obj, _SyncSocket):
                     if obj._closed:
                         raise _socket._closed_error()
