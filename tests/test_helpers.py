@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -138,19 +137,32 @@ def test_each_context_class_has_its_own_instance() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_context_instance_is_new_in_a_forked_child(tmp_path: Path) -> None:
+def test_a_forked_child_gets_its_own_instance_and_exits_without_waiting() -> None:
+    # The child inherits the parent's context but not its threads: its own
+    # Context.instance() is new, and at exit (atexit, __del__) it must not
+    # wait on the parent's reaper. The parent's context keeps working.
     script = textwrap.dedent(
         """
-        import os, sys
+        import os, sys, time
         import serverlink as zmq
         parent = zmq.Context.instance()
+        a, b = parent.socket(zmq.PAIR), parent.socket(zmq.PAIR)
+        a.bind("inproc://fork")
+        b.connect("inproc://fork")
         pid = os.fork()
         if pid == 0:
             child = zmq.Context.instance()
-            os._exit(0 if child is not parent else 1)
+            assert child is not parent
+            s = child.socket(zmq.PUSH)
+            s.bind("inproc://child")
+            sys.exit(0)  # a normal exit: atexit and __del__ run
+        t0 = time.monotonic()
         _, status = os.waitpid(pid, 0)
-        parent.term()
-        sys.exit(os.waitstatus_to_exitcode(status))
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert time.monotonic() - t0 < 10
+        a.send(b"still working")
+        assert b.recv() == b"still working"
+        parent.destroy()
         """
     )
     r = subprocess.run([sys.executable, "-c", script], timeout=50, capture_output=True)

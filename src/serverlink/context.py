@@ -6,6 +6,10 @@ backend (chosen automatically, or by ``poller=`` or ``SERVERLINK_POLLER``).
 waits until every closed socket has been reaped (LINGER honoured), then stops
 and joins the loop threads and frees the C objects. A context left open at
 interpreter exit is terminated by an atexit hook.
+
+A forked child inherits a copy of the context but not its threads: there,
+``term()``, ``destroy()`` and closing its sockets only mark them closed (as
+pyzmq does), so the child never waits on a reaper that only the parent has.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ class Context:
         if io_threads < 0:
             raise ValueError(f"io_threads must be >= 0, not {io_threads}")
         self._poller = _choose_poller(poller)
+        self._pid = os.getpid()  # the process whose threads run this context
         self._lock = threading.Lock()
         self._closed = False
         self._ctx: Any = ffi.NULL
@@ -151,6 +156,9 @@ class Context:
         with self._lock:
             if self._closed:
                 return
+            if self._forked():
+                self._forget()
+                return
             if lib.sl_ctx_term_start(self._ctx) != 0:
                 raise_errno()
         # Wait without holding the lock and without the GIL (cffi releases
@@ -176,6 +184,15 @@ class Context:
         for loop in loops:
             loop._release()
         lib.sl_ctx_destroy(self._ctx)
+        self._ctx = ffi.NULL
+        self._closed = True
+        _live.discard(self)
+
+    def _forked(self) -> bool:
+        """True in a forked child: the C context belongs to the parent's threads."""
+        return self._pid != os.getpid()
+
+    def _forget(self) -> None:
         self._ctx = ffi.NULL
         self._closed = True
         _live.discard(self)

@@ -207,8 +207,8 @@ class Socket:
         if pollers:
             for p in list(pollers):
                 p._forget_items()  # their cached items point at the C socket
-        if s != _NULL:
-            lib.sl_close(s)
+        if s != _NULL and not self.context._forked():
+            lib.sl_close(s)  # (in a forked child the C socket is the parent's)
         self.context._unregister(self)
 
     def _registered_in(self, poller: Poller) -> None:
