@@ -70,6 +70,7 @@ def with_sync_peer(c: azmq.Context, name: str, kind: int = zmq.PAIR) -> tuple[az
 def test_sockets_are_asyncio_sockets(actx: azmq.Context) -> None:
     s = actx.socket(zmq.PAIR)
     assert isinstance(s, azmq.Socket) and isinstance(s, zmq.Socket)
+    assert repr(s).startswith("<serverlink.asyncio.Socket(PAIR) at ")
     inst = azmq.Context.instance()
     try:
         assert isinstance(inst.socket(zmq.PAIR), azmq.Socket)

@@ -240,7 +240,8 @@ class Socket:
         except ValueError:
             name = str(self._type)
         state = " closed" if self._closed else ""
-        return f"<serverlink.Socket({name}){state} at {id(self):#x}>"
+        kind = "serverlink.asyncio.Socket" if self._async else "serverlink.Socket"
+        return f"<{kind}({name}){state} at {id(self):#x}>"
 
     # -- endpoints ------------------------------------------------------
 
