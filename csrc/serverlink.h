@@ -125,6 +125,14 @@ typedef struct sl_pollitem {
 } sl_pollitem;
 int sl_poll(sl_pollitem *items, int n, long timeout_ms);
 
+/* Proxies: moves up to max whole messages from `from` to `to` (each part
+ * also to capture, if not NULL), while `to` can take them without waiting.
+ * Counts parts and bytes: recv_stats[0..1] += received, sent_stats[0..1] +=
+ * sent. Returns the number of messages moved (0: none there, or `to` full),
+ * or -1 with errno. */
+int sl_proxy_forward(sl_socket *from, sl_socket *to, sl_socket *capture, int max,
+                     uint64_t *recv_stats, uint64_t *sent_stats);
+
 /* Message objects (frames). */
 sl_msg *sl_msg_new(const char *data, size_t len);
 const char *sl_msg_data(sl_msg *m);

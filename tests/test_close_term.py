@@ -67,6 +67,24 @@ def test_term_stops_send_blocked_at_hwm(ctx: Context) -> None:
     assert caught and caught[0].errno == zmq.ETERM
 
 
+def test_events_reports_term_on_the_call_that_processes_stop() -> None:
+    # term() sends `stop`; the EVENTS call that processes it must say ETERM
+    # (as libzmq), or whoever waits on the socket's FD never hears of it.
+    c = Context()
+    a = c.socket(zmq.PAIR)
+    term = threading.Thread(target=c.term)
+    term.start()
+    deadline = time.monotonic() + 10
+    while zmq._lib.sl_ctx_terminating(c._ctx) == 0:  # `stop` is sent once this says so
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with pytest.raises(ContextTerminated):
+        a.getsockopt(zmq.EVENTS)
+    a.close()
+    term.join(10)
+    assert not term.is_alive()
+
+
 def test_use_after_term_raises(ctx: Context) -> None:
     c = Context()
     s = c.socket(zmq.PAIR)

@@ -107,3 +107,25 @@ def test_multipart_roundtrip(ctx: Context) -> None:
     assert b.rcvmore
     assert b.recv() == b"2"
     assert not b.rcvmore
+
+
+@pytest.mark.parametrize("kind", [zmq.PUSH, zmq.DEALER])
+def test_reading_events_at_hwm_keeps_the_pipe(ctx: Context, kind: int) -> None:
+    # EVENTS at the high-water mark takes the full pipe out of the
+    # load-balancer; the peer's activate_write must put it back.
+    pull, out = ctx.socket(zmq.PULL if kind == zmq.PUSH else zmq.DEALER), ctx.socket(kind)
+    pull.rcvhwm = 1
+    out.sndhwm = 1
+    pull.bind("inproc://events-at-hwm")
+    out.connect("inproc://events-at-hwm")
+    sent = 0
+    while out.getsockopt(zmq.EVENTS) & zmq.POLLOUT:
+        out.send(b"%d" % sent, zmq.DONTWAIT)
+        sent += 1
+    assert sent >= 1
+    assert not out.getsockopt(zmq.EVENTS) & zmq.POLLOUT
+    for i in range(sent):
+        assert pull.recv() == b"%d" % i
+    assert out.getsockopt(zmq.EVENTS) & zmq.POLLOUT
+    out.send(b"more", zmq.DONTWAIT)
+    assert pull.recv() == b"more"

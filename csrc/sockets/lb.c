@@ -71,7 +71,10 @@ bool sli_lb_has_out(sli_lb *lb)
 {
     if (lb->more) return true;
     while (lb->active > 0) {
-        if (sli_pipe_check_hwm(lb->pipes.items[lb->current])) return true;
+        /* check_write, not check_hwm: a full pipe must also be marked
+         * inactive, or its peer's activate_write finds it "still active"
+         * and never puts it back in the active set (as libzmq's lb). */
+        if (sli_pipe_check_write(lb->pipes.items[lb->current])) return true;
         lb->active--;
         sli_parray_swap(&lb->pipes, lb->current, lb->active);
         if (lb->current == lb->active) lb->current = 0;

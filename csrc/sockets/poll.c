@@ -28,24 +28,35 @@ static int socket_events(sli_socket *s, int *events)
     return sli_socket_getsockopt(s, SLI_OPT_EVENTS, events, &len);
 }
 
-/* Fills revents from what each item is ready for now; returns the count. */
-static int look(sl_pollitem *items, int n, const sli_pollfd *pfds, bool after_wait)
+/* Sockets: revents from EVENTS (processing their commands). Plain fds are
+ * cleared here and filled by look_fds. Returns the count of ready sockets. */
+static int look_sockets(sl_pollitem *items, int n)
 {
     int ready = 0;
     for (int i = 0; i < n; i++) {
         sl_pollitem *it = &items[i];
         it->revents = 0;
-        if (it->socket) {
-            int ev = 0;
-            if (socket_events(it->socket, &ev) != 0) return -1;
-            it->revents = (short)(ev & it->events & (SLI_POLLIN | SLI_POLLOUT));
-        } else if (after_wait) {
-            short r = pfds[i].revents;
-            if (r & POLLIN) it->revents |= SLI_POLLIN;
-            if (r & POLLOUT) it->revents |= SLI_POLLOUT;
-            if (r & ~(POLLIN | POLLOUT)) it->revents |= 4; /* POLLERR */
-            it->revents &= (short)(it->events | 4);
-        }
+        if (!it->socket) continue;
+        int ev = 0;
+        if (socket_events(it->socket, &ev) != 0) return -1;
+        it->revents = (short)(ev & it->events & (SLI_POLLIN | SLI_POLLOUT));
+        if (it->revents) ready++;
+    }
+    return ready;
+}
+
+/* Plain fds: revents from the last poll of pfds. Returns the count ready. */
+static int look_fds(sl_pollitem *items, int n, const sli_pollfd *pfds)
+{
+    int ready = 0;
+    for (int i = 0; i < n; i++) {
+        sl_pollitem *it = &items[i];
+        if (it->socket) continue;
+        short r = pfds[i].revents;
+        if (r & POLLIN) it->revents |= SLI_POLLIN;
+        if (r & POLLOUT) it->revents |= SLI_POLLOUT;
+        if (r & ~(POLLIN | POLLOUT)) it->revents |= 4; /* POLLERR */
+        it->revents &= (short)(it->events | 4);
         if (it->revents) ready++;
     }
     return ready;
@@ -67,12 +78,14 @@ int sl_poll(sl_pollitem *items, int n, long timeout_ms)
         errno = ENOMEM;
         return -1;
     }
+    bool have_fds = false;
     for (int i = 0; i < n; i++) {
         pfds[i].fd = items[i].socket ? sli_mailbox_fd(&items[i].socket->mailbox)
                                      : (sli_fd_t)items[i].fd;
         pfds[i].events = 0;
         if (items[i].socket) pfds[i].events = POLLIN;
         else {
+            have_fds = true;
             if (items[i].events & SLI_POLLIN) pfds[i].events |= POLLIN;
             if (items[i].events & SLI_POLLOUT) pfds[i].events |= POLLOUT;
         }
@@ -82,19 +95,20 @@ int sl_poll(sl_pollitem *items, int n, long timeout_ms)
     int rc;
     bool waited = false;
     for (;;) {
-        /* Sockets first (processing their commands), plain fds with a
-         * zero-timeout poll, then the real wait if nothing was ready. */
-        rc = look(items, n, pfds, waited);
+        /* Sockets first (processing their commands, which also consumes
+         * their mailbox signals); plain fds from the last wait, or from a
+         * zero-timeout poll before the first one. Then the real wait if
+         * nothing was ready: a command arriving after the look signals
+         * the mailbox fd, so nothing is missed. */
+        rc = look_sockets(items, n);
         if (rc < 0) break;
-        if (!waited) {
-            int r = sli_poll_fds(pfds, n, 0);
-            if (r < 0) {
+        if (have_fds) {
+            if (!waited && sli_poll_fds(pfds, n, 0) < 0) {
                 rc = -1;
                 errno = sli_last_socket_error();
                 break;
             }
-            rc = look(items, n, pfds, true);
-            if (rc < 0) break;
+            rc += look_fds(items, n, pfds);
         }
         if (rc > 0 || timeout_ms == 0) break;
         int wait_ms = -1;

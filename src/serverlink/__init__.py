@@ -21,17 +21,32 @@ from serverlink.error import (
     strerror,
 )
 from serverlink.frame import Frame, Message, MessageTracker
-from serverlink.socket import COPY_THRESHOLD, Socket
+from serverlink.poll import Poller, select, zmq_poll
+from serverlink.proxy import proxy, proxy_steerable
+from serverlink.socket import COPY_THRESHOLD, DEFAULT_PROTOCOL, Socket
 from serverlink.threads import IoThread, LoopThread, Reaper
+from serverlink.version import (
+    has,
+    pyzmq_version,
+    pyzmq_version_info,
+    zmq_version,
+    zmq_version_info,
+)
 
 __version__: str = _ffi.string(_lib.sl_version()).decode()
 
-__all__ = [  # noqa: RUF022 (grouped: lifecycle, sockets, errors)
+__all__ = [  # noqa: RUF022 (grouped: lifecycle, sockets, polling, errors, versions)
     "COPY_THRESHOLD",
+    "DEFAULT_PROTOCOL",
     "Frame",
     "Message",
     "MessageTracker",
     "Socket",
+    "Poller",
+    "select",
+    "zmq_poll",
+    "proxy",
+    "proxy_steerable",
     "Again",
     "Context",
     "ContextTerminated",
@@ -46,4 +61,9 @@ __all__ = [  # noqa: RUF022 (grouped: lifecycle, sockets, errors)
     "__version__",
     "pollers",
     "strerror",
+    "has",
+    "pyzmq_version",
+    "pyzmq_version_info",
+    "zmq_version",
+    "zmq_version_info",
 ]

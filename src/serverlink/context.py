@@ -6,6 +6,10 @@ backend (chosen automatically, or by ``poller=`` or ``SERVERLINK_POLLER``).
 waits until every closed socket has been reaped (LINGER honoured), then stops
 and joins the loop threads and frees the C objects. A context left open at
 interpreter exit is terminated by an atexit hook.
+
+A forked child inherits a copy of the context but not its threads: there,
+``term()``, ``destroy()`` and closing its sockets only mark them closed (as
+pyzmq does), so the child never waits on a reaper that only the parent has.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 import threading
 import weakref
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar, TypeVar, cast
 
 from serverlink._core import ffi, lib
 from serverlink.error import ContextTerminated, raise_errno
@@ -51,10 +55,34 @@ def _choose_poller(poller: str | None) -> str:
 
 
 _live: weakref.WeakSet[Context] = weakref.WeakSet()
+_instance_lock = threading.Lock()
+_C = TypeVar("_C", bound="Context")
 
 
 class Context:
     """A serverlink context: the owner of sockets and of the loop threads."""
+
+    #: What ``socket()`` makes (``serverlink.asyncio.Context`` makes asyncio sockets).
+    _socket_class: ClassVar[type[Socket]] = Socket
+
+    @classmethod
+    def instance(cls: type[_C], io_threads: int = 1) -> _C:
+        """The process-wide shared context of this class (as pyzmq's).
+
+        Made on first use, and made again if it was terminated or if this
+        process is a fork of the one that made it. Each class has its own:
+        ``serverlink.asyncio.Context.instance()`` makes asyncio sockets.
+        """
+        pid = os.getpid()
+        inst = cls.__dict__.get("_instance")
+        if inst is None or inst.closed or cls.__dict__.get("_instance_pid") != pid:
+            with _instance_lock:
+                inst = cls.__dict__.get("_instance")
+                if inst is None or inst.closed or cls.__dict__.get("_instance_pid") != pid:
+                    inst = cls(io_threads=io_threads)
+                    type.__setattr__(cls, "_instance", inst)
+                    type.__setattr__(cls, "_instance_pid", pid)
+        return cast(_C, inst)
 
     def __init__(self, io_threads: int = 1, poller: str | None = None) -> None:
         if not isinstance(io_threads, int) or isinstance(io_threads, bool):
@@ -62,6 +90,7 @@ class Context:
         if io_threads < 0:
             raise ValueError(f"io_threads must be >= 0, not {io_threads}")
         self._poller = _choose_poller(poller)
+        self._pid = os.getpid()  # the process whose threads run this context
         self._lock = threading.Lock()
         self._closed = False
         self._ctx: Any = ffi.NULL
@@ -127,6 +156,9 @@ class Context:
         with self._lock:
             if self._closed:
                 return
+            if self._forked():
+                self._forget()
+                return
             if lib.sl_ctx_term_start(self._ctx) != 0:
                 raise_errno()
         # Wait without holding the lock and without the GIL (cffi releases
@@ -156,6 +188,15 @@ class Context:
         self._closed = True
         _live.discard(self)
 
+    def _forked(self) -> bool:
+        """True in a forked child: the C context belongs to the parent's threads."""
+        return self._pid != os.getpid()
+
+    def _forget(self) -> None:
+        self._ctx = ffi.NULL
+        self._closed = True
+        _live.discard(self)
+
     def destroy(self, linger: int | None = None) -> None:
         """Close every socket of this context (with ``linger`` if given), then term().
 
@@ -172,7 +213,7 @@ class Context:
 
     def socket(self, socket_type: int) -> Socket:
         """Create a socket of the given type (``serverlink.PUSH``...)."""
-        return Socket(self, socket_type)
+        return self._socket_class(self, socket_type)
 
     def _register(self, s: Socket) -> None:
         with self._lock:

@@ -6,15 +6,27 @@ stores them inline), ``recv`` gets back a pointer and a size and makes the
 ``bytes`` object from them. ``send_multipart`` and ``recv_multipart`` cross
 into C once per message, not once per part. Blocking waits happen in C
 without the GIL; a signal interrupts them so Ctrl-C works.
+
+The helpers (``send_json``, ``recv_pyobj``, ``send_serialized``...) are
+pyzmq's: they encode, then make the one call of ``send``/``recv``. The
+compound operations call this class's ``send``/``recv`` directly, never an
+override, so the asyncio subclass can reuse them as its non-blocking attempts.
 """
 
 from __future__ import annotations
 
 import builtins
 import errno as _errno
-from collections.abc import Sequence
+import json
+import math
+import pickle
+import random
+import sys
+import time
+import weakref
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from serverlink import _zerocopy
 from serverlink._core import ffi, lib
@@ -24,14 +36,16 @@ from serverlink.constants import (
     FD_OPTIONS,
     INT64_OPTIONS,
     Flag,
+    PollEvent,
     SocketOption,
     SocketType,
 )
-from serverlink.error import ZMQError, error_for
+from serverlink.error import ZMQBindError, ZMQError, error_for
 from serverlink.frame import Frame, MessageTracker
 
 if TYPE_CHECKING:
     from serverlink.context import Context
+    from serverlink.poll import Poller
 
 #: Below this size a copy=False send copies anyway (as pyzmq's default).
 COPY_THRESHOLD = 65536
@@ -43,7 +57,53 @@ _sl_send = lib.slpy_send
 _sl_recv = lib.slpy_recv
 _sl_recv_multipart = lib.slpy_recv_multipart
 _unpack = ffi.unpack
+_sl_poll = lib.sl_poll
 _EINTR = _errno.EINTR
+_ENOTSOCK = _errno.ENOTSOCK
+
+#: The pickle protocol of ``send_pyobj`` (as pyzmq's).
+DEFAULT_PROTOCOL = pickle.DEFAULT_PROTOCOL
+
+_T = TypeVar("_T")
+_RT = TypeVar("_RT")
+
+
+def _timeout_ms(timeout: float | None) -> int:
+    """pyzmq's poll timeout: milliseconds; None or negative waits forever."""
+    if timeout is None or timeout < 0:
+        return -1
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of milliseconds or None, not {timeout!r}")
+    return int(timeout)
+
+
+def _poll_items(items: Any, n: int, timeout_ms: int) -> int:
+    """One ``sl_poll`` over ``n`` items, waiting up to ``timeout_ms`` (-1: forever).
+
+    The wait happens in C without the GIL. A signal makes it return EINTR:
+    Python then runs the signal handlers (a handler that raises, as the
+    default SIGINT one does, ends the poll with its exception) and the wait
+    resumes for the time that is left.
+    """
+    rc = int(_sl_poll(items, n, timeout_ms))
+    if rc >= 0:
+        return rc
+    deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
+    while True:
+        e = ffi.errno
+        if e != _EINTR:
+            raise error_for(e)
+        # The handlers of the signal that interrupted the wait have run by
+        # now (at the return from C); wait for what is left.
+        if timeout_ms > 0:
+            timeout_ms = max(0, math.ceil((deadline - time.monotonic()) * 1000))
+        rc = int(_sl_poll(items, n, timeout_ms))
+        if rc >= 0:
+            return rc
+
+
+def _closed_error() -> ZMQError:
+    return ZMQError(_ENOTSOCK, "Socket operation on non-socket (socket is closed)")
 
 
 def _as_buffer(data: Any, what: str = "data") -> Any:
@@ -62,6 +122,11 @@ class Socket:
     _s: Any
     context: Context
     _type: int
+    #: True on sockets whose waiters must hear of commands processed elsewhere
+    #: (``serverlink.asyncio.Socket``): a Poller then calls ``_pump`` after polling.
+    _async: bool = False
+    #: How many asyncio operations wait on this socket (always 0 here).
+    _waiting: int = 0
 
     def __init__(self, context: Context, socket_type: int) -> None:
         if not isinstance(socket_type, int) or isinstance(socket_type, bool):
@@ -87,6 +152,9 @@ class Socket:
         d["_mp_sizes"] = ffi.new("size_t **")
         d["_optval"] = ffi.new("char[256]")
         d["_optlen"] = ffi.new("size_t *")
+        d["_ev"] = ffi.new("int *")
+        d["_evlen"] = ffi.new("size_t *")
+        d["_pollers"] = None  # the Pollers whose cached items name this socket
         d["_closed"] = False
         context._register(self)
 
@@ -136,9 +204,20 @@ class Socket:
         d = self.__dict__
         d["_s"] = _NULL
         d["_closed"] = True
-        if s != _NULL:
-            lib.sl_close(s)
+        pollers = d.get("_pollers")
+        if pollers:
+            for p in list(pollers):
+                p._forget_items()  # their cached items point at the C socket
+        if s != _NULL and not self.context._forked():
+            lib.sl_close(s)  # (in a forked child the C socket is the parent's)
         self.context._unregister(self)
+
+    def _registered_in(self, poller: Poller) -> None:
+        """``poller`` caches this socket's C pointer: tell it when it closes."""
+        pollers = self.__dict__.get("_pollers")
+        if pollers is None:
+            pollers = self.__dict__["_pollers"] = weakref.WeakSet()
+        pollers.add(poller)
 
     def __enter__(self) -> Socket:
         return self
@@ -162,7 +241,8 @@ class Socket:
         except ValueError:
             name = str(self._type)
         state = " closed" if self._closed else ""
-        return f"<serverlink.Socket({name}){state} at {id(self):#x}>"
+        kind = "serverlink.asyncio.Socket" if self._async else "serverlink.Socket"
+        return f"<{kind}({name}){state} at {id(self):#x}>"
 
     # -- endpoints ------------------------------------------------------
 
@@ -403,7 +483,7 @@ class Socket:
         tracker = None
         for i, part in enumerate(msg_parts):
             more = Flag.SNDMORE if i < n - 1 else 0
-            t = self.send(part, flags | more, copy=copy, track=track)
+            t = Socket.send(self, part, flags | more, copy=copy, track=track)
             if t is not None:
                 tracker = t
         return tracker
@@ -411,9 +491,37 @@ class Socket:
     def send_string(
         self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8"
     ) -> None:
+        """Send a str, encoded (UTF-8 by default)."""
         if not isinstance(u, str):
             raise TypeError(f"send_string needs a str, not {type(u).__name__}")
         self.send(u.encode(encoding), flags, copy)
+
+    send_unicode = send_string
+
+    def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> None:
+        """Send ``obj`` as one JSON message (UTF-8); ``kwargs`` go to ``json.dumps``."""
+        self.send(_json_dumps(obj, **kwargs), flags)
+
+    def send_pyobj(
+        self, obj: Any, flags: int = 0, protocol: int = DEFAULT_PROTOCOL, **kwargs: Any
+    ) -> MessageTracker | None:
+        """Send ``obj`` pickled; ``kwargs`` (copy, track) go to ``send``.
+
+        Unpickling runs code of the sender's choosing: receive pickles only
+        from peers you trust.
+        """
+        return self.send(pickle.dumps(obj, protocol), flags, **kwargs)
+
+    def send_serialized(
+        self,
+        msg: _T,
+        serialize: Callable[[_T], Sequence[Any]],
+        flags: int = 0,
+        copy: bool = True,
+        **kwargs: Any,
+    ) -> MessageTracker | None:
+        """Send ``serialize(msg)`` (a list of bytes-like parts) as one multipart message."""
+        return self.send_multipart(serialize(msg), flags, copy=copy, **kwargs)
 
     # -- receiving ------------------------------------------------------
 
@@ -449,14 +557,188 @@ class Socket:
                     return [_unpack(d[i], z[i]) for i in range(n)]
                 if ffi.errno != _EINTR:
                     raise self._error()
-        parts = [self.recv(flags, copy=False)]
+        parts = [Socket.recv(self, flags, copy=False)]
         while parts[-1].more:
-            parts.append(self.recv(flags, copy=False))
+            parts.append(Socket.recv(self, flags, copy=False))
         return parts
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        """Receive a message and decode it (UTF-8 by default)."""
         return cast(bytes, self.recv(flags)).decode(encoding)
+
+    recv_unicode = recv_string
+
+    def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
+        """Receive one JSON message; ``kwargs`` go to ``json.loads``."""
+        return _json_loads(self.recv(flags), **kwargs)
+
+    def recv_pyobj(self, flags: int = 0) -> Any:
+        """Receive a pickled object (trust the sender: unpickling runs its code)."""
+        return pickle.loads(self.recv(flags))
+
+    @overload
+    def recv_serialized(
+        self, deserialize: Callable[[list[bytes]], _RT], flags: int = 0, copy: bool = True
+    ) -> _RT: ...
+
+    @overload
+    def recv_serialized(
+        self, deserialize: Callable[[list[Frame]], _RT], flags: int = 0, copy: bool = True
+    ) -> _RT: ...
+
+    def recv_serialized(
+        self, deserialize: Callable[[list[Any]], _RT], flags: int = 0, copy: bool = True
+    ) -> _RT:
+        """Receive a multipart message and return ``deserialize(parts)``."""
+        return deserialize(self.recv_multipart(flags, copy=copy))
 
     @property
     def rcvmore(self) -> bool:
         return bool(self.getsockopt(SocketOption.RCVMORE))
+
+    # -- polling --------------------------------------------------------
+
+    def _events(self) -> int:
+        """EVENTS, in one call (processing the socket's pending commands)."""
+        n = self._evlen
+        n[0] = 4
+        if lib.sl_getsockopt(self._s, SocketOption.EVENTS, self._ev, n) != 0:
+            raise self._error("getsockopt EVENTS")
+        return int(self._ev[0])
+
+    def _pump(self) -> int:
+        """Tell waiters what the socket is ready for (asyncio sockets; nothing here)."""
+        return 0
+
+    def poll(self, timeout: int | None = None, flags: int = PollEvent.POLLIN) -> int:
+        """Wait up to ``timeout`` ms (None: forever) for ``flags``.
+
+        Returns the events seen (0 when the time ran out), as pyzmq's.
+        """
+        if self._closed:
+            raise _closed_error()
+        item = self.__dict__.get("_pollitem")
+        if item is None:
+            item = self.__dict__["_pollitem"] = ffi.new("sl_pollitem[1]")
+        item[0].socket = self._s
+        item[0].events = flags
+        if _poll_items(item, 1, _timeout_ms(timeout)) == 0:
+            return 0
+        return int(item[0].revents)
+
+    # -- endpoints, pyzmq's helpers --------------------------------------
+
+    def bind_to_random_port(
+        self, addr: str, min_port: int = 49152, max_port: int = 65536, max_tries: int = 100
+    ) -> int:
+        """Bind ``addr`` (``tcp://host``, no port) to a random port; return the port.
+
+        With the default range the system picks a free ephemeral port (as
+        pyzmq does); otherwise ports in [min_port, max_port) are tried at
+        random, ``max_tries`` times, before ZMQBindError.
+        """
+        if not isinstance(addr, str):
+            raise TypeError(f"addr must be a str, not {type(addr).__name__}")
+        if min_port == 49152 and max_port == 65536:
+            self.bind(f"{addr}:*")
+            return int(self.last_endpoint.decode("ascii", "replace").rsplit(":", 1)[1])
+        if not min_port < max_port:
+            raise ValueError(f"min_port ({min_port}) must be below max_port ({max_port})")
+        for _ in range(max_tries):
+            port = random.randrange(min_port, max_port)
+            try:
+                self.bind(f"{addr}:{port}")
+            except ZMQError as e:
+                if e.errno == _errno.EADDRINUSE or (
+                    sys.platform == "win32" and e.errno == _errno.EACCES
+                ):
+                    continue
+                raise
+            return port
+        raise ZMQBindError("Could not bind socket to random port.")
+
+    # -- typed options (the rest go through __getattr__ as pyzmq's) --------
+
+    @property
+    def last_endpoint(self) -> bytes:
+        """The endpoint last bound or connected, with the port ``:*`` chose."""
+        return cast(bytes, self.getsockopt(SocketOption.LAST_ENDPOINT))
+
+    @property
+    def linger(self) -> int:
+        return cast(int, self.getsockopt(SocketOption.LINGER))
+
+    @linger.setter
+    def linger(self, value: int) -> None:
+        self.setsockopt(SocketOption.LINGER, value)
+
+    @property
+    def rcvtimeo(self) -> int:
+        return cast(int, self.getsockopt(SocketOption.RCVTIMEO))
+
+    @rcvtimeo.setter
+    def rcvtimeo(self, value: int) -> None:
+        self.setsockopt(SocketOption.RCVTIMEO, value)
+
+    @property
+    def sndtimeo(self) -> int:
+        return cast(int, self.getsockopt(SocketOption.SNDTIMEO))
+
+    @sndtimeo.setter
+    def sndtimeo(self, value: int) -> None:
+        self.setsockopt(SocketOption.SNDTIMEO, value)
+
+    @property
+    def sndhwm(self) -> int:
+        return cast(int, self.getsockopt(SocketOption.SNDHWM))
+
+    @sndhwm.setter
+    def sndhwm(self, value: int) -> None:
+        self.setsockopt(SocketOption.SNDHWM, value)
+
+    @property
+    def rcvhwm(self) -> int:
+        return cast(int, self.getsockopt(SocketOption.RCVHWM))
+
+    @rcvhwm.setter
+    def rcvhwm(self, value: int) -> None:
+        self.setsockopt(SocketOption.RCVHWM, value)
+
+    def get_hwm(self) -> int:
+        """SNDHWM (as pyzmq's, which reads SNDHWM for ``hwm``)."""
+        return self.sndhwm
+
+    def set_hwm(self, value: int) -> None:
+        """Set both SNDHWM and RCVHWM (as pyzmq's)."""
+        self.sndhwm = value
+        self.rcvhwm = value
+
+    hwm = property(get_hwm, set_hwm, None, "SNDHWM; setting it sets SNDHWM and RCVHWM.")
+
+    @property
+    def routing_id(self) -> bytes:
+        return cast(bytes, self.getsockopt(SocketOption.ROUTING_ID))
+
+    @routing_id.setter
+    def routing_id(self, value: bytes) -> None:
+        self.setsockopt(SocketOption.ROUTING_ID, value)
+
+    identity = routing_id
+
+    @property
+    def fd(self) -> int:
+        """The FD to watch for readability (then read ``events``), as libzmq's."""
+        return cast(int, self.getsockopt(SocketOption.FD))
+
+    @property
+    def events(self) -> int:
+        """EVENTS: POLLIN/POLLOUT as the socket is ready now."""
+        return cast(int, self.getsockopt(SocketOption.EVENTS))
+
+
+def _json_dumps(obj: Any, **kwargs: Any) -> bytes:
+    return json.dumps(obj, **kwargs).encode("utf-8")
+
+
+def _json_loads(data: bytes, **kwargs: Any) -> Any:
+    return json.loads(data.decode("utf-8"), **kwargs)

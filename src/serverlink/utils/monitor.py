@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any, TypedDict
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypedDict, overload
 
 from serverlink.constants import Event
 
 if TYPE_CHECKING:
+    from serverlink.asyncio import Socket as AsyncSocket
     from serverlink.socket import Socket
 
 
@@ -30,7 +32,27 @@ def parse_monitor_message(msg: list[bytes]) -> MonitorEvent:
     return {"event": event, "value": value, "endpoint": msg[1]}
 
 
-def recv_monitor_message(socket: Socket, flags: int = 0) -> MonitorEvent:
-    """Receive and decode one event from a monitor socket."""
+# The asyncio subclass comes first: its overload is the one that matches it.
+@overload
+def recv_monitor_message(  # type: ignore[overload-overlap]
+    socket: AsyncSocket, flags: int = 0
+) -> Awaitable[MonitorEvent]: ...
+
+
+@overload
+def recv_monitor_message(socket: Socket, flags: int = 0) -> MonitorEvent: ...
+
+
+def recv_monitor_message(socket: Socket, flags: int = 0) -> MonitorEvent | Awaitable[MonitorEvent]:
+    """Receive and decode one event from a monitor socket.
+
+    With a ``serverlink.asyncio`` socket, returns an awaitable (as pyzmq's).
+    """
+    if socket._async:
+        return _recv_monitor_message_async(socket, flags)
     msg: Any = socket.recv_multipart(flags)
     return parse_monitor_message(msg)
+
+
+async def _recv_monitor_message_async(socket: Any, flags: int) -> MonitorEvent:
+    return parse_monitor_message(await socket.recv_multipart(flags))
