@@ -93,6 +93,11 @@ int sl_getsockopt(sl_socket *s, int option, void *value, size_t *len);
  * addr NULL stops it. */
 int sl_socket_monitor(sl_socket *s, const char *addr, int events);
 
+/* Flag for receives, besides libzmq's DONTWAIT (1): take a message only if
+ * one is already in the socket's pipes, without even looking at the
+ * socket's commands (no system call); the binding's first attempt. */
+#define SL_RECV_TRY 0x100
+
 /* Sends a copy of len bytes (flags: SL_DONTWAIT, SL_SNDMORE). */
 int sl_send(sl_socket *s, const char *data, size_t len, int flags);
 /* Sends n parts as one message, in one call. */

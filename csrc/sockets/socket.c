@@ -384,7 +384,7 @@ int sli_socket_recv(sli_socket *s, sli_msg *m, int flags)
         extract_flags(s, m);
         return 0;
     }
-    if (errno != EAGAIN) return -1;
+    if (errno != EAGAIN || (flags & SLI_RECV_TRY)) return -1;
     if ((flags & SLI_DONTWAIT) || s->options.rcvtimeo == 0) {
         if (sli_socket_process_commands(s, 0, false) != 0) return -1;
         s->ticks = 0;

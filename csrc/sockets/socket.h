@@ -117,6 +117,7 @@ void sli_socket_start_reaping(sli_socket *s, sl_loop *reaper);
 /* Flags of send/recv, libzmq's values. */
 #define SLI_DONTWAIT 1
 #define SLI_SNDMORE 2
+#define SLI_RECV_TRY 0x100 /* SL_RECV_TRY: pipes only, no command processing */
 #define SLI_POLLIN 1
 #define SLI_POLLOUT 2
 

@@ -71,26 +71,35 @@ static int slpy_send_msg(sl_socket *s, sl_msg *m, int flags)
     return rc;
 }
 
+/* Receives: first a try that only looks in the pipes (no system call, so
+ * the GIL is held only for a moment); then, for DONTWAIT, the full
+ * non-blocking receive (which looks at the socket's commands); otherwise
+ * the blocking receive without the GIL. */
+#define SLPY_TRY (SLPY_DONTWAIT | SL_RECV_TRY)
+
 static int64_t slpy_recv(sl_socket *s, int flags, const char **data, int *more)
 {
-    int64_t rc = sl_recv(s, flags | SLPY_DONTWAIT, data, more);
-    if (rc >= 0 || (flags & SLPY_DONTWAIT) || errno != EAGAIN) return rc;
+    int64_t rc = sl_recv(s, flags | SLPY_TRY, data, more);
+    if (rc >= 0 || errno != EAGAIN) return rc;
+    if (flags & SLPY_DONTWAIT) return sl_recv(s, flags, data, more);
     SLPY_BLOCKING(rc, sl_recv(s, flags, data, more));
     return rc;
 }
 
 static int slpy_recv_multipart(sl_socket *s, int flags, const char ***data, size_t **sizes)
 {
-    int rc = sl_recv_multipart(s, flags | SLPY_DONTWAIT, data, sizes);
-    if (rc >= 0 || (flags & SLPY_DONTWAIT) || errno != EAGAIN) return rc;
+    int rc = sl_recv_multipart(s, flags | SLPY_TRY, data, sizes);
+    if (rc >= 0 || errno != EAGAIN) return rc;
+    if (flags & SLPY_DONTWAIT) return sl_recv_multipart(s, flags, data, sizes);
     SLPY_BLOCKING(rc, sl_recv_multipart(s, flags, data, sizes));
     return rc;
 }
 
 static sl_msg *slpy_recv_msg(sl_socket *s, int flags)
 {
-    sl_msg *m = sl_recv_msg(s, flags | SLPY_DONTWAIT);
-    if (m || (flags & SLPY_DONTWAIT) || errno != EAGAIN) return m;
+    sl_msg *m = sl_recv_msg(s, flags | SLPY_TRY);
+    if (m || errno != EAGAIN) return m;
+    if (flags & SLPY_DONTWAIT) return sl_recv_msg(s, flags);
     SLPY_BLOCKING(m, sl_recv_msg(s, flags));
     return m;
 }

@@ -50,13 +50,104 @@ if TYPE_CHECKING:
 #: Below this size a copy=False send copies anyway (as pyzmq's default).
 COPY_THRESHOLD = 65536
 
-_OPTION_NAMES = {m.name.lower(): m for m in SocketOption}
 _NULL = ffi.NULL
 # The per-message calls keep the GIL unless they block (see _glue.h).
 _sl_send = lib.slpy_send
 _sl_recv = lib.slpy_recv
 _sl_recv_multipart = lib.slpy_recv_multipart
 _unpack = ffi.unpack
+
+
+def _install_fast_path() -> tuple[Any, Any, Any, Any, Any, Any]:
+    """The per-message functions: the glue's vectorcall ones on CPython.
+
+    They take the C socket's address as an int (0 once closed: ENOTSOCK),
+    make the bytes objects themselves and raise serverlink's exceptions.
+    Where they cannot be installed (PyPy has no C API), equivalents over
+    cffi with the same signatures.
+    """
+    if lib.slpy_install() == 1:
+        from serverlink import _core
+
+        return (
+            _core.fast_send,
+            _core.fast_recv,
+            _core.fast_send_multipart,
+            _core.fast_recv_multipart,
+            _core.fast_send_many,
+            _core.fast_recv_many,
+        )
+    data = ffi.new("const char **")
+    more = ffi.new("int *")
+    mp_data = ffi.new("const char ***")
+    mp_sizes = ffi.new("size_t **")
+
+    def sock(addr: int) -> Any:
+        return ffi.cast("sl_socket *", addr)
+
+    def check(rc: int) -> None:
+        if ffi.errno != _EINTR:
+            raise error_for(ffi.errno)
+
+    def send(addr: int, buf: bytes, flags: int) -> None:
+        while (rc := _sl_send(sock(addr), buf, len(buf), flags)) != 0:
+            check(rc)
+
+    def recv(addr: int, flags: int) -> bytes:
+        while (n := _sl_recv(sock(addr), flags, data, more)) < 0:
+            check(n)
+        return cast(bytes, _unpack(data[0], n))
+
+    def send_multipart(addr: int, parts: Sequence[bytes], flags: int) -> None:
+        for p in parts:
+            if type(p) is not bytes:
+                raise TypeError("parts must be bytes")
+        ptrs = ffi.new("const char *[]", [ffi.from_buffer(p) for p in parts])
+        lens = ffi.new("size_t[]", [len(p) for p in parts])
+        while (rc := lib.slpy_send_multipart(sock(addr), ptrs, lens, len(parts), flags)) != 0:
+            check(rc)
+
+    def recv_multipart(addr: int, flags: int) -> list[bytes]:
+        while (n := _sl_recv_multipart(sock(addr), flags, mp_data, mp_sizes)) < 0:
+            check(n)
+        d, z = mp_data[0], mp_sizes[0]
+        return [cast(bytes, _unpack(d[i], z[i])) for i in range(n)]
+
+    def send_many(addr: int, msgs: Sequence[bytes], flags: int) -> int:
+        sent = 0
+        for m in msgs:
+            f = flags if sent == 0 else flags | Flag.DONTWAIT
+            while _sl_send(sock(addr), m, len(m), f) != 0:
+                if sent and ffi.errno == _errno.EAGAIN:
+                    return sent
+                check(-1)
+            sent += 1
+        return sent
+
+    def recv_many(addr: int, max_messages: int, flags: int) -> list[Any]:
+        out: list[Any] = []
+        while len(out) < max_messages:
+            f = flags if not out else flags | Flag.DONTWAIT
+            try:
+                parts = recv_multipart(addr, f)
+            except ZMQError as e:
+                if out and e.errno == _errno.EAGAIN:
+                    break
+                raise
+            out.append(parts[0] if len(parts) == 1 else parts)
+        return out
+
+    return send, recv, send_multipart, recv_multipart, send_many, recv_many
+
+
+(
+    _fast_send,
+    _fast_recv,
+    _fast_send_multipart,
+    _fast_recv_multipart,
+    _fast_send_many,
+    _fast_recv_many,
+) = _install_fast_path()
 _sl_poll = lib.sl_poll
 _EINTR = _errno.EINTR
 _ENOTSOCK = _errno.ENOTSOCK
@@ -132,9 +223,10 @@ class Socket:
         if not isinstance(socket_type, int) or isinstance(socket_type, bool):
             raise TypeError(f"socket_type must be an int, not {type(socket_type).__name__}")
         cctx = context._check_open()
-        object.__setattr__(self, "_s", _NULL)
-        object.__setattr__(self, "_type", socket_type)
-        object.__setattr__(self, "_closed", True)  # until the C socket exists
+        self._s = _NULL
+        self._addr = 0
+        self._type = socket_type
+        self._closed = True  # until the C socket exists
         s = lib.sl_socket_new(cctx, socket_type)
         if s == _NULL:
             e = ffi.errno
@@ -144,6 +236,7 @@ class Socket:
             raise error_for(e)
         d = self.__dict__
         d["_s"] = s
+        d["_addr"] = int(ffi.cast("uintptr_t", s))  # what the fast path takes
         d["context"] = context
         d["_type"] = socket_type
         d["_data"] = ffi.new("const char **")
@@ -203,6 +296,7 @@ class Socket:
             lib.sl_setsockopt(s, SocketOption.LINGER, ffi.new("int *", linger), 4)
         d = self.__dict__
         d["_s"] = _NULL
+        d["_addr"] = 0
         d["_closed"] = True
         pollers = d.get("_pollers")
         if pollers:
@@ -382,22 +476,11 @@ class Socket:
         except ValueError:
             return str(option)
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names that are not real attributes: options.
-        opt = _OPTION_NAMES.get(name)
-        if opt is None:
-            raise AttributeError(f"Socket has no attribute {name!r}")
-        return self.getsockopt(opt)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in self.__dict__ or hasattr(type(self), name) or name.startswith("_"):
-            object.__setattr__(self, name, value)
-            return
-        opt = _OPTION_NAMES.get(name)
-        if opt is None:
-            object.__setattr__(self, name, value)
-            return
-        self.setsockopt(opt, value)
+    if TYPE_CHECKING:
+        # Every option is also an attribute (``sock.reconnect_ivl = 50``):
+        # properties made below the class, so attribute access stays on
+        # Python's fast path (a __getattr__ hook slows every ``self.x``).
+        def __getattr__(self, name: str) -> Any: ...
 
     def subscribe(self, topic: str | bytes) -> None:
         """SUB: receive messages starting with ``topic`` (str is UTF-8 encoded)."""
@@ -421,8 +504,7 @@ class Socket:
         returns a MessageTracker that tells when that is.
         """
         if type(data) is bytes and copy and not track:
-            if _sl_send(self._s, data, len(data), flags) != 0:
-                self._send_failed(data, flags)
+            _fast_send(self._addr, data, flags)
             return None
         if isinstance(data, Frame):
             while lib.slpy_send_msg(self._s, data._msg, flags) != 0:
@@ -447,17 +529,16 @@ class Socket:
         _zerocopy.drain()
         return tracker
 
-    def _send_failed(self, data: bytes, flags: int) -> None:
-        # The slow path of send(): retry after a signal, else raise.
-        while ffi.errno == _EINTR:
-            if _sl_send(self._s, data, len(data), flags) == 0:
-                return
-        raise self._error()
-
     def send_multipart(
         self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True, track: bool = False
     ) -> MessageTracker | None:
         """Send a multipart message: all parts are delivered or none."""
+        if copy and not track and type(msg_parts) in (list, tuple):
+            try:
+                _fast_send_multipart(self._addr, msg_parts, flags)
+                return None
+            except TypeError:
+                pass  # a part that is not bytes: the general path below
         if isinstance(msg_parts, (bytes, str)) or not hasattr(msg_parts, "__len__"):
             raise TypeError(
                 f"msg_parts must be a sequence of bytes-like parts, not {type(msg_parts).__name__}"
@@ -465,13 +546,6 @@ class Socket:
         n = len(msg_parts)
         if n == 0:
             raise ValueError("msg_parts must not be empty")
-        if copy and not track and all(type(p) is bytes for p in msg_parts):
-            ptrs = ffi.new("const char *[]", [ffi.from_buffer(p) for p in msg_parts])
-            lens = ffi.new("size_t[]", [len(p) for p in msg_parts])
-            while lib.slpy_send_multipart(self._s, ptrs, lens, n, flags) != 0:
-                if ffi.errno != _EINTR:
-                    raise self._error()
-            return None
         for i, part in enumerate(msg_parts):
             if not isinstance(part, Frame) and not isinstance(part, (bytes, bytearray, memoryview)):
                 try:
@@ -528,10 +602,7 @@ class Socket:
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """Receive one message part: bytes, or a Frame with ``copy=False``."""
         if copy:
-            n = _sl_recv(self._s, flags, self._data, self._more)
-            if n >= 0:
-                return _unpack(self._data[0], n)
-            return self._recv_failed(flags)
+            return _fast_recv(self._addr, flags)
         while True:
             m = lib.slpy_recv_msg(self._s, flags)
             if m != _NULL:
@@ -539,28 +610,35 @@ class Socket:
             if ffi.errno != _EINTR:
                 raise self._error()
 
-    def _recv_failed(self, flags: int) -> bytes:
-        while ffi.errno == _EINTR:
-            n = _sl_recv(self._s, flags, self._data, self._more)
-            if n >= 0:
-                return cast(bytes, _unpack(self._data[0], n))
-        raise self._error()
-
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
         """Receive every part of one message, in one call into C."""
         if copy:
-            while True:
-                n = _sl_recv_multipart(self._s, flags, self._mp_data, self._mp_sizes)
-                if n > 0:
-                    d = self._mp_data[0]
-                    z = self._mp_sizes[0]
-                    return [_unpack(d[i], z[i]) for i in range(n)]
-                if ffi.errno != _EINTR:
-                    raise self._error()
+            return cast("list[Any]", _fast_recv_multipart(self._addr, flags))
         parts = [Socket.recv(self, flags, copy=False)]
         while parts[-1].more:
             parts.append(Socket.recv(self, flags, copy=False))
         return parts
+
+    # -- batches --------------------------------------------------------
+
+    def send_many(self, messages: Sequence[bytes], flags: int = 0) -> int:
+        """Send each element of ``messages`` (bytes) as one message, in one call.
+
+        Blocks (unless DONTWAIT) only for the first; returns how many were
+        queued, stopping at the first the socket would not take at once.
+        """
+        if type(messages) not in (list, tuple):
+            messages = list(messages)
+        return int(_fast_send_many(self._addr, messages, flags))
+
+    def recv_many(self, max_messages: int = 1000, flags: int = 0) -> list[Any]:
+        """Receive up to ``max_messages`` messages in one call.
+
+        Blocks (unless DONTWAIT) only for the first, then takes what is
+        already there. Each element is bytes, or a list of bytes for a
+        multipart message.
+        """
+        return cast("list[Any]", _fast_recv_many(self._addr, max_messages, flags))
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
         """Receive a message and decode it (UTF-8 by default)."""
@@ -742,3 +820,19 @@ def _json_dumps(obj: Any, **kwargs: Any) -> bytes:
 
 def _json_loads(data: bytes, **kwargs: Any) -> Any:
     return json.loads(data.decode("utf-8"), **kwargs)
+
+
+def _option_property(option: SocketOption) -> property:
+    def fget(self: Socket) -> Any:
+        return self.getsockopt(option)
+
+    def fset(self: Socket, value: Any) -> None:
+        self.setsockopt(option, value)
+
+    return property(fget, fset, doc=f"The {option.name} socket option.")
+
+
+for _opt in SocketOption:
+    if not hasattr(Socket, _opt.name.lower()):
+        setattr(Socket, _opt.name.lower(), _option_property(_opt))
+del _opt
