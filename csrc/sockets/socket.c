@@ -310,9 +310,9 @@ int sli_socket_getsockopt(sli_socket *s, int opt, void *val, size_t *len)
         return 0;
     }
     case SLI_OPT_EVENTS: {
-        if (sli_socket_process_commands(s, 0, false) != 0) {
-            if (errno != SLI_ETERM) return -1;
-        }
+        /* As libzmq: EINTR and ETERM fail the call. A `stop` processed here
+         * must be reported now: no further wake-up will come for it. */
+        if (sli_socket_process_commands(s, 0, false) != 0) return -1;
         int ev = (has_in(s) ? SLI_POLLIN : 0) | (has_out(s) ? SLI_POLLOUT : 0);
         return sli_opt_put_int(val, len, ev);
     }
