@@ -130,6 +130,22 @@ def test_pyzmq_runs_on_serverlink_without_its_extension() -> None:
     ]
 
 
+@needs_pyzmq
+def test_backend_refuses_to_load_under_another_pyzmq_backend() -> None:
+    out = run_pyzmq(
+        """
+        import zmq
+
+        try:
+            import serverlink.backend
+        except ImportError as e:
+            print(zmq.backend.Socket.__module__, "PYZMQ_BACKEND=serverlink.backend" in str(e))
+        """,
+        backend=NATIVE,
+    )
+    assert out == ["zmq.backend.cython._zmq True"] or out == ["zmq.backend.cffi.socket True"]
+
+
 # -- sockets -----------------------------------------------------------------
 
 PAIRINGS = """

@@ -22,6 +22,8 @@ serverlink follows (4.3.5); serverlink's own version is
 
 from __future__ import annotations
 
+import sys
+
 from serverlink.backend.context import Context
 from serverlink.backend.devices import monitored_queue, proxy, proxy_steerable
 from serverlink.backend.frame import Frame, Message
@@ -37,6 +39,23 @@ from serverlink.backend.utils import (
     zmq_errno,
     zmq_version_info,
 )
+
+
+def _check_selected() -> None:
+    # Imported any other way than by pyzmq's backend selection, `import zmq`
+    # (inside this package) loads pyzmq on its own backend, whose classes
+    # these are not the bases of: nothing here would work, so say so now.
+    zmq_backend = sys.modules.get("zmq.backend")
+    chosen = getattr(zmq_backend, "Socket", None)
+    if chosen is not None and chosen is not Socket:
+        raise ImportError(
+            f"pyzmq is running on {chosen.__module__}: serverlink.backend works only as "
+            "pyzmq's backend, chosen before zmq is first imported "
+            "(PYZMQ_BACKEND=serverlink.backend)"
+        )
+
+
+_check_selected()
 
 __all__ = [
     "IPC_PATH_MAX_LEN",
