@@ -1,11 +1,12 @@
 """``Frame``: pyzmq's message frame over a serverlink C message.
 
-A frame owns one ``sl_msg``: received with ``recv(copy=False)``, it is read
-in place through :attr:`Frame.buffer`; made from Python data, its bytes are
-copied into the C message once (the C API has no zero-copy message
-constructor), after which sending it any number of times copies nothing.
-Because the data was copied, a tracked frame's tracker is already done, as
-pyzmq's trackers are for frames it copied.
+A frame owns one ``sl_msg``. Received with ``recv(copy=False)``, it is read
+in place through :attr:`Frame.buffer`. Made from Python data, it follows
+pyzmq: with ``copy=False`` (or, by default, for data of ``copy_threshold``
+bytes or more) the C message refers to the data itself, which stays pinned
+until serverlink has released the message and every copy of it (the frame
+gone, its sends done); ``track=True`` gives a tracker that says when. Small
+data is copied, and a copied frame's tracker is done from the start.
 
 pyzmq's ``zmq.Frame`` subclasses this class, so frames the backend creates
 (on receive) are made with ``zmq.Frame`` itself.
@@ -20,23 +21,21 @@ from typing import Any, cast
 
 import zmq
 
+from serverlink import _zerocopy
 from serverlink._core import ffi, lib
 from serverlink.backend.utils import raise_last
 from serverlink.constants import MessageOption
+from serverlink.frame import MessageTracker as _SLTracker
 from serverlink.frame import _owning_data_pointer
 
 
-def _msg_from(data: Any) -> Any:
+def _view_of(data: Any) -> memoryview:
     if isinstance(data, str):
         raise TypeError("Unicode strings are not allowed. Only: bytes, buffer interfaces.")
     view = memoryview(data)
     if not view.contiguous:
         raise BufferError("memoryview: underlying buffer is not contiguous")
-    buf = ffi.from_buffer(view)
-    msg = lib.sl_msg_new(buf, len(buf))
-    if msg == ffi.NULL:
-        raise_last()
-    return msg
+    return view
 
 
 class Frame:
@@ -48,6 +47,7 @@ class Frame:
     _sl_data: Any
     _sl_size: int
     _sl_bytes: builtins.bytes | None
+    _sl_buffer: memoryview | None
 
     def __init__(
         self,
@@ -56,21 +56,44 @@ class Frame:
         copy: bool | None = None,
         copy_threshold: int | None = None,
     ) -> None:
-        msg = lib.sl_msg_new(ffi.NULL, 0) if data is None else _msg_from(data)
+        self.more = False
+        self.tracker = zmq._FINISHED_TRACKER if track else None
+        if data is None:
+            self._sl_adopt(self._sl_check(lib.sl_msg_new(ffi.NULL, 0)))
+            return
+        view = _view_of(data)
+        if copy is None:
+            threshold = zmq.COPY_THRESHOLD if copy_threshold is None else copy_threshold
+            copy = bool(threshold) and view.nbytes < threshold
+        buf = ffi.from_buffer(view)
+        if copy:
+            self._sl_adopt(self._sl_check(lib.sl_msg_new(buf, len(buf))))
+            return
+        # Zero-copy: `buf` (which holds the exported buffer) stays pinned
+        # until C has released the message and all its copies.
+        _zerocopy.drain()
+        sl_tracker = _SLTracker() if track else None
+        token = _zerocopy.pin(buf, sl_tracker)
+        if sl_tracker is not None:
+            sl_tracker._track(token)
+        self._sl_adopt(self._sl_check(lib.sl_msg_new_zc(buf, len(buf), _zerocopy.queue(), token)))
+        if sl_tracker is not None:
+            from serverlink.backend._tracker import ZeroCopyTracker
+
+            self.tracker = ZeroCopyTracker(sl_tracker)
+
+    @staticmethod
+    def _sl_check(msg: Any) -> Any:
         if msg == ffi.NULL:
             raise_last()
-        self._sl_adopt(msg)
-        if type(data) is builtins.bytes:
-            self._sl_bytes = data
-        self.more = False
-        # The bytes were copied into the C message: nothing waits on `data`.
-        self.tracker = zmq._FINISHED_TRACKER if track else None
+        return msg
 
     def _sl_adopt(self, msg: Any) -> None:
         self._sl_msg = msg
         self._sl_size = int(lib.sl_msg_size(msg))
         self._sl_data = _owning_data_pointer(msg)
         self._sl_bytes = None
+        self._sl_buffer = None
 
     @classmethod
     def _sl_received(cls, msg: Any) -> Frame:
@@ -84,7 +107,9 @@ class Frame:
     @property
     def buffer(self) -> memoryview:
         """The bytes, in place (no copy); valid while anything refers to them."""
-        return memoryview(ffi.buffer(self._sl_data, self._sl_size))
+        if self._sl_buffer is None:
+            self._sl_buffer = memoryview(ffi.buffer(self._sl_data, self._sl_size))
+        return self._sl_buffer
 
     @property
     def bytes(self) -> builtins.bytes:
@@ -121,6 +146,7 @@ class Frame:
         f._sl_size = self._sl_size
         f._sl_data = self._sl_data  # keeps the C message alive for both
         f._sl_bytes = self._sl_bytes
+        f._sl_buffer = self._sl_buffer
         f.more = self.more
         f.tracker = self.tracker
         return f
