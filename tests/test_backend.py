@@ -318,6 +318,17 @@ def test_frames_trackers_and_buffers() -> None:
         print("small copy=False", b.send(b"tiny", copy=False) is zmq._FINISHED_TRACKER, a.recv())
         frame = zmq.Frame(b"shared", track=True)
         print(frame.tracker.done, len(frame), frame == b"shared", copy.copy(frame).bytes)
+        data = bytearray(b"not copied")
+        zc = zmq.Frame(data, copy=False, track=True)
+        data[:3] = b"NOT"  # the frame is a view of `data`
+        print("zero-copy frame", zc.bytes, zc.tracker.done)
+        zc_tracker = zc.tracker
+        b.send(zc)
+        got = a.recv(copy=False)
+        print("received", got.bytes, "done while frames live", zc_tracker.done)
+        del zc, got
+        zc_tracker.wait(5)
+        print("done once they are gone", zc_tracker.done)
         b.send(frame, zmq.SNDMORE)
         b.send(frame, zmq.SNDMORE)
         b.send(memoryview(b"last"))
@@ -344,6 +355,9 @@ def test_frames_trackers_and_buffers() -> None:
         "done True",
         "small copy=False True b'tiny'",
         "True 6 True b'shared'",
+        "zero-copy frame b'NOT copied' False",
+        "received b'NOT copied' done while frames live False",
+        "done once they are gone True",
         "[b'shared', b'shared', b'last'] [True, False] 1",
         "metadata True",
         "recv_into 10 bytearray(b'0123')",
@@ -381,7 +395,11 @@ def test_shadow_sockets_and_contexts_share_one_c_object() -> None:
             print("unknown address", e.errno == zmq.ENOTSOCK)
         push.close()
         ctx.term()
-        print(ctx.closed, shadow_ctx.closed)
+        print(ctx.closed, shadow_ctx.closed)  # each object's own state, as with libzmq
+        try:
+            shadow_ctx.socket(zmq.PUB)
+        except zmq.ZMQError as e:
+            print("terminated through another object", e.errno == zmq.EFAULT)
         """
     )
     assert out == [
@@ -390,7 +408,8 @@ def test_shadow_sockets_and_contexts_share_one_c_object() -> None:
         "True True",
         "closed True",
         "unknown address True",
-        "True True",
+        "True False",
+        "terminated through another object True",
     ]
 
 
@@ -502,6 +521,18 @@ try:
     ctx.socket(999)
 except zmq.ZMQError as e:
     print("bad type", e.errno == zmq.EINVAL)
+try:
+    s.setsockopt(9999, 5)
+except zmq.ZMQError as e:
+    print("unknown option", e.errno == zmq.EINVAL)
+try:
+    s.setsockopt(9999, b"5")
+except TypeError:
+    print("unknown option with bytes: TypeError")
+try:
+    s.setsockopt(zmq.LINGER, b"5")
+except TypeError:
+    print("int option with bytes: TypeError")
 s.close()
 req.close()
 try:
@@ -555,6 +586,9 @@ def test_same_behaviour_as_libzmq(case: str) -> None:
             "bad transport True",
             "bad address True",
             "bad type True",
+            "unknown option True",
+            "unknown option with bytes: TypeError",
+            "int option with bytes: TypeError",
             "closed True Socket operation on non-socket",
             "term from another thread"
             " [('ContextTerminated', True, 'Context was terminated')] False",
@@ -791,6 +825,32 @@ def test_proxy_in_a_thread_push_to_pull_until_term() -> None:
         """
     )
     assert out == ["[b'job', b'0'] [b'job', b'499'] True", "['ETERM'] False"]
+
+
+@needs_pyzmq
+def test_single_socket_device_sends_back_what_it_receives() -> None:
+    # The device's thread still polls when the interpreter exits: the exit
+    # must be clean (serverlink's exit hook used to close its socket under it).
+    out = run_pyzmq(
+        """
+        import zmq
+        from zmq import devices
+
+        device = devices.ThreadDevice(zmq.QUEUE, zmq.REP, -1)
+        port = device.bind_in_to_random_port("tcp://127.0.0.1")
+        device.start()
+        ctx = zmq.Context()
+        req = ctx.socket(zmq.REQ)
+        req.rcvtimeo = 5000
+        req.connect(f"tcp://127.0.0.1:{port}")
+        for text in (b"hello", b"hello again"):
+            req.send(text)
+            print(req.recv())
+        req.close()
+        ctx.term()
+        """
+    )
+    assert out == ["b'hello'", "b'hello again'"]
 
 
 @needs_pyzmq

@@ -15,6 +15,9 @@ MAX_SOCKETS is enforced (EMFILE past it); SOCKET_LIMIT is read-only; IPV6
 and BLOCKY are defaults for new sockets (IPV6, and LINGER 0 when BLOCKY is
 false). The thread scheduling options and MAX_MSGSZ are not implemented and
 raise EINVAL saying so.
+
+A context still open when the interpreter exits is left as libzmq leaves
+it: not terminated (its loop threads are daemons, so nothing waits).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Final
 from zmq.error import ZMQError
 
 import serverlink
+import serverlink.context as _sl_context
 from serverlink.backend.utils import error_for
 from serverlink.constants import ContextOption
 
@@ -58,15 +62,27 @@ _by_address: weakref.WeakValueDictionary[int, _Shared] = weakref.WeakValueDictio
 
 def _new_core(io_threads: int) -> serverlink.Context:
     try:
-        return serverlink.Context(io_threads=io_threads)
+        core = serverlink.Context(io_threads=io_threads)
     except serverlink.ZMQError as e:
         raise error_for(e.errno if e.errno is not None else _errno.EINVAL, e.strerror) from None
+    # As with libzmq, a context left open at exit is left alone: serverlink's
+    # own exit hook destroys it, closing from the main thread sockets that
+    # other threads (a pyzmq device, say) may still be using, which the core
+    # does not survive. Its loop threads are daemons: nothing waits for them.
+    _sl_context._live.discard(core)
+    return core
 
 
 class Context:
-    """pyzmq's backend Context: a serverlink context, or a shadow of one."""
+    """pyzmq's backend Context: a serverlink context, or a shadow of one.
+
+    As with libzmq, ``closed`` is this object's own state: a shadow whose
+    context was terminated through another object is not ``closed``, and
+    making a socket on it fails with EFAULT.
+    """
 
     _sl_shared: _Shared | None = None
+    _sl_closed: bool = True
     _shadow: bool = False
 
     def __init__(self, io_threads: int = 1, shadow: int = 0) -> None:
@@ -86,6 +102,7 @@ class Context:
             _by_address[shared.core.underlying] = shared
             self._shadow = False
         self._sl_shared = shared
+        self._sl_closed = False
 
     def _sl_state(self) -> _Shared:
         shared = self._sl_shared
@@ -101,8 +118,7 @@ class Context:
 
     @property
     def closed(self) -> bool:
-        shared = self._sl_shared
-        return True if shared is None else shared.core.closed
+        return self._sl_closed
 
     @property
     def _sl_core(self) -> serverlink.Context:
@@ -112,10 +128,11 @@ class Context:
     def term(self) -> None:
         """Terminate: blocking calls on its sockets raise ETERM; wait for every socket's close."""
         shared = self._sl_shared
-        if shared is None or shared.core.closed:
+        if shared is None or self._sl_closed:
             return
         address = shared.core.underlying
         shared.core.term()
+        self._sl_closed = True
         if _by_address.get(address) is shared:
             del _by_address[address]
 
@@ -181,6 +198,8 @@ class Context:
                 )
             shared.sockets_made = True
             core = shared.core
+        if core.closed:
+            raise ZMQError(_errno.EFAULT, "Bad address: the context was terminated")
         try:
             handle = serverlink.Socket(core, socket_type)
         except ValueError as e:

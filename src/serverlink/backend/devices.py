@@ -8,7 +8,8 @@ forwarded payload is never copied into Python.
 The proxy forwards a message only when its source is readable *and* its
 destination writable, and otherwise waits for whichever of the two is
 missing, so a full destination (a PUSH at its high-water mark, say) never
-blocks the other direction and never makes the loop spin. It returns when
+blocks the other direction and never makes the loop spin; one socket given
+as both frontend and backend sends back what it receives. It returns when
 the context is terminated (raising ``zmq.ContextTerminated``), or, for
 ``proxy_steerable``, on TERMINATE. The control socket takes PAUSE, RESUME,
 TERMINATE and STATISTICS (eight uint64 frames, native byte order, as
@@ -162,7 +163,10 @@ def _run(frontend: Any, backend: Any, capture: Any, control: Any) -> int:
             _poll(items, n)
             continue
         ef = front.events()
-        eb = ef if same else back.events()
+        # One socket both ways (a REP echoing, say): as libzmq, forward
+        # what comes in without waiting for POLLOUT, which a REP only gets
+        # once it has received.
+        eb = _POLLOUT if same else back.events()
         moved = False
         if ef & _POLLIN and eb & _POLLOUT:
             _forward(front, back, cap, stats, 0, 6)
@@ -177,7 +181,7 @@ def _run(frontend: Any, backend: Any, capture: Any, control: Any) -> int:
         # Wait for what each direction lacks: its source's input, or, when
         # that is there, its destination's room.
         if same:
-            items[0].events = _POLLOUT if ef & _POLLIN else _POLLIN
+            items[0].events = _POLLIN
             items[1].events = 0
         else:
             items[0].events = (0 if ef & _POLLIN else _POLLIN) | (_POLLOUT if eb & _POLLIN else 0)

@@ -22,6 +22,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, cast
 
 import zmq
+import zmq.constants
 from zmq.error import ZMQError
 
 import serverlink
@@ -48,6 +49,21 @@ _sl_recv = lib.sl_recv
 _unpack = ffi.unpack
 _ROUTING_ID = int(SocketOption.ROUTING_ID)
 _BYTES = frozenset(int(o) for o in BYTES_OPTIONS)
+
+
+def _pyzmq_bytes_options() -> frozenset[int]:
+    opt_type = getattr(zmq.constants, "_OptType", None)
+    if opt_type is None:
+        return frozenset()
+    return frozenset(
+        int(o)
+        for o in zmq.constants.SocketOption
+        if getattr(o, "_opt_type", None) == opt_type.bytes
+    )
+
+
+#: Options whose values are bytes for pyzmq (serverlink's, and those it lacks).
+_BYTES_VALUED = _BYTES | _pyzmq_bytes_options()
 _INT64 = frozenset(int(o) for o in INT64_OPTIONS)
 _FD = frozenset(int(o) for o in FD_OPTIONS)
 
@@ -211,7 +227,7 @@ class Socket:
         if isinstance(optval, str):
             raise TypeError("unicode not allowed, use setsockopt_string")
         s = self._sl_handle._s
-        if option in _BYTES or isinstance(optval, (bytes, bytearray, memoryview)):
+        if option in _BYTES_VALUED:
             if not isinstance(optval, (bytes, bytearray, memoryview)):
                 raise TypeError(f"expected bytes, got: {optval!r}")
             buf = bytes(optval)
