@@ -240,6 +240,20 @@ sl_msg *sl_msg_new(const char *data, size_t len)
     return m;
 }
 
+sl_msg *sl_msg_new_zc(const char *data, size_t len, sl_relq *q, uint64_t token)
+{
+    sli_msg *m = malloc(sizeof *m);
+    if (!m) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (sli_relq_msg_init(m, q, (void *)data, len, token) != 0) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
 const char *sl_msg_data(sl_msg *m) { return sli_msg_data(m); }
 size_t sl_msg_size(sl_msg *m) { return sli_msg_size(m); }
 int sl_msg_more(sl_msg *m) { return sli_msg_more(m); }

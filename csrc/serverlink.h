@@ -140,6 +140,10 @@ int sl_proxy_forward(sl_socket *from, sl_socket *to, sl_socket *capture, int max
 
 /* Message objects (frames). */
 sl_msg *sl_msg_new(const char *data, size_t len);
+/* A message over the caller's data, not copied: data stays the caller's
+ * until `token` comes back from sl_relq_take() on q, once this message and
+ * every copy of it (sent with sl_send_msg) are gone. */
+sl_msg *sl_msg_new_zc(const char *data, size_t len, sl_relq *q, uint64_t token);
 const char *sl_msg_data(sl_msg *m);
 size_t sl_msg_size(sl_msg *m);
 int sl_msg_more(sl_msg *m);

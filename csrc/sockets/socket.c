@@ -277,6 +277,14 @@ int sli_socket_setsockopt(sli_socket *s, int opt, const void *val, size_t len)
     }
     int rc = sli_options_set(&s->options, opt, val, len);
     if (rc != 0 && errno == ENOENT) errno = EINVAL;
+    if (rc == 0 && (opt == SLI_OPT_SNDHWM || opt == SLI_OPT_RCVHWM)) {
+        /* As libzmq's update_pipe_options: new limits apply to the pipes
+         * already attached too, on both ends. */
+        for (int i = 0; i < s->npipes; i++) {
+            sli_pipe_set_hwms(s->pipes[i], s->options.rcvhwm, s->options.sndhwm);
+            sli_pipe_send_hwms_to_peer(s->pipes[i], s->options.sndhwm, s->options.rcvhwm);
+        }
+    }
     return rc;
 }
 
