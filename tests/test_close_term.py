@@ -231,3 +231,30 @@ def test_multipart_is_all_or_nothing_at_hwm(ctx: Context) -> None:
     pull.rcvtimeo = 50
     with pytest.raises(Again):
         pull.recv()
+
+
+def test_exit_with_a_daemon_thread_inside_a_poll_neither_crashes_nor_hangs() -> None:
+    """The exit hook must not close sockets under threads still using them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import threading, time, serverlink as zmq\n"
+        "ctx = zmq.Context()\n"
+        "rep = ctx.socket(zmq.REP)\n"
+        "rep.bind('inproc://x')\n"
+        "def serve():\n"
+        "    p = zmq.Poller(); p.register(rep, zmq.POLLIN)\n"
+        "    while True:\n"
+        "        try:\n"
+        "            p.poll(10)\n"
+        "        except zmq.ContextTerminated:\n"
+        "            rep.close(); return\n"
+        "threading.Thread(target=serve, daemon=True).start()\n"
+        "time.sleep(0.02)\n"
+    )
+    for _ in range(20):
+        t0 = time.monotonic()
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert time.monotonic() - t0 < 10

@@ -3,6 +3,7 @@ over tcp and ipc: the proof that serverlink speaks ZMTP 3.1 as libzmq does."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -274,6 +275,8 @@ def test_pyzmq_peer_killed_and_restarted(ctx: Context, pctx: pyzmq.Context, tmp_
     probe.close()
     dealer = ctx.socket(zmq.DEALER)
     dealer.reconnect_ivl = 20
+    mon = dealer.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+    mon.rcvtimeo = TIMEOUT
     dealer.connect(ep)
     for restart in range(3):
         router = pctx.socket(pyzmq.ROUTER)
@@ -291,6 +294,8 @@ def test_pyzmq_peer_killed_and_restarted(ctx: Context, pctx: pyzmq.Context, tmp_
         got = [router.recv_multipart()[1] for _ in range(100)]
         assert got == [b"%d-%d" % (restart, i) for i in range(100)]
         router.close(linger=0)  # the peer dies
+        # what is sent before the death is noticed may go down with it
+        assert mon.recv_multipart()[0][:2] == zmq.EVENT_DISCONNECTED.to_bytes(2, sys.byteorder)
     dealer.close(linger=0)
 
 

@@ -160,6 +160,8 @@ def test_reconnect_after_peer_restarts(ctx: Context, pctx: pyzmq.Context) -> Non
     probe.close()
     push = ctx.socket(zmq.PUSH)
     push.reconnect_ivl = 50
+    mon = push.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+    mon.rcvtimeo = 5000
     push.connect(ep)
     for round_ in range(3):
         pull = pctx.socket(pyzmq.PULL)
@@ -175,6 +177,9 @@ def test_reconnect_after_peer_restarts(ctx: Context, pctx: pyzmq.Context) -> Non
         push.send(f"round {round_}".encode())
         assert pull.recv() == f"round {round_}".encode()
         pull.close(linger=0)
+        # A message sent before the disconnect is noticed may go into the
+        # dead connection (as with libzmq): wait until it is noticed.
+        assert recv_monitor_message(mon)["event"] == zmq.EVENT_DISCONNECTED
 
 
 def test_reconnect_backoff_grows_to_the_maximum(ctx: Context) -> None:
@@ -396,3 +401,35 @@ def test_heartbeats_keep_an_idle_connection_and_interop(ctx: Context, pctx: pyzm
     push.send(b"still here")
     pull.rcvtimeo = 5000
     assert pull.recv() == b"still here"
+
+
+def test_lingering_connect_reconnects_and_delivers(pctx: pyzmq.Context) -> None:
+    """A closed socket keeps trying to deliver for LINGER ms, across a failed
+    connection (as libzmq): its queue is not dropped at the first failure."""
+    listener = pysocket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    ctx = Context()
+    push = ctx.socket(zmq.PUSH)
+    push.reconnect_ivl = 20
+    push.connect(f"tcp://127.0.0.1:{port}")
+    for i in range(10):
+        push.send(b"%d" % i)
+    push.close(linger=5000)
+    conn, _ = listener.accept()  # the first connection fails mid-handshake
+    conn.close()
+    listener.close()
+    pull = pctx.socket(pyzmq.PULL)
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            pull.bind(f"tcp://127.0.0.1:{port}")
+            break
+        except pyzmq.ZMQError:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    pull.rcvtimeo = 5000
+    assert [pull.recv() for _ in range(10)] == [b"%d" % i for i in range(10)]
+    ctx.term()
+    pull.close(linger=0)

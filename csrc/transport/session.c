@@ -162,7 +162,9 @@ void sli_session_engine_error(sli_session *s, bool handshaked, int reason)
     SLI_UNUSED(handshaked);
     s->engine = NULL;
     if (s->pipe) clean_pipes(s);
-    if (reason != SLI_ENGINE_PROTOCOL_ERROR && s->active && !s->pending) {
+    /* A connect session reconnects even while lingering (as libzmq): what
+     * the socket queued can still go out until LINGER ends. */
+    if (reason != SLI_ENGINE_PROTOCOL_ERROR && s->active) {
         reconnect(s);
     } else if (s->pending) {
         if (s->pipe) sli_pipe_terminate(s->pipe, false);

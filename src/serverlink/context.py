@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 import weakref
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar, cast
@@ -239,8 +240,44 @@ class Context:
         state = "closed" if self._closed else f"{len(self._io)} io threads"
         return f"<serverlink.Context {self._poller} {state}>"
 
+    def _term_at_exit(self, grace: float = 1.0) -> None:
+        """End a context left open at interpreter exit, never crashing or hanging.
+
+        When no other Python thread is left, nobody else can be using its
+        sockets: they are closed (LINGER 0) and the context terminated.
+        Otherwise (daemon threads) closing a socket under a thread that is
+        inside a call on it would be a use-after-free; so the sockets are
+        only told to stop, through their mailboxes (their blocked calls
+        raise ContextTerminated), and their owners get ``grace`` seconds to
+        close them; what is still open then is left to the process's exit.
+        """
+        if self._closed:
+            return
+        if self._forked():
+            self._forget()
+            return
+        me = threading.current_thread()
+        others = [
+            t
+            for t in threading.enumerate()
+            if t is not me and t.is_alive() and not t.name.startswith("serverlink-")
+        ]
+        if not others:
+            self.destroy(linger=0)
+            return
+        with self._lock:
+            if self._closed or lib.sl_ctx_term_start(self._ctx) != 0:
+                return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if lib.sl_ctx_term_wait(self._ctx, 50) == 0:
+                with self._lock:
+                    if not self._closed:
+                        self._shutdown()
+                return
+
 
 @atexit.register
 def _term_all_at_exit() -> None:
     for ctx in list(_live):
-        ctx.destroy(linger=0)
+        ctx._term_at_exit()
