@@ -202,3 +202,12 @@ int sli_options_get(const sli_options *o, int opt, void *val, size_t *len)
         return -1;
     }
 }
+
+bool sli_options_effective_conflate(const sli_options *o)
+{
+    if (!o->conflate) return false;
+    switch (o->type) {
+    case SLI_DEALER: case SLI_PULL: case SLI_PUSH: case SLI_PUB: case SLI_SUB: return true;
+    default: return false;
+    }
+}

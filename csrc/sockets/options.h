@@ -103,6 +103,10 @@ void sli_options_init(sli_options *o, int type);
 int sli_options_set(sli_options *o, int opt, const void *val, size_t len);
 int sli_options_get(const sli_options *o, int opt, void *val, size_t *len);
 
+/* CONFLATE applies only to the types libzmq allows it on (DEALER, PULL,
+ * PUSH, PUB, SUB): whether a new pipe of this socket conflates. */
+bool sli_options_effective_conflate(const sli_options *o);
+
 /* Helpers for type-specific options. */
 int sli_opt_get_int(const void *val, size_t len, int *out);
 int sli_opt_put_int(void *val, size_t *len, int v);

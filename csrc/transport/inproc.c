@@ -34,15 +34,6 @@ static void null_event(void *sink, sli_pipe *p)
 }
 static const sli_pipe_sink_ops null_sink = { null_event, null_event, null_event, null_event };
 
-static bool effective_conflate(const sli_options *o)
-{
-    if (!o->conflate) return false;
-    switch (o->type) {
-    case SLI_DEALER: case SLI_PULL: case SLI_PUSH: case SLI_PUB: case SLI_SUB: return true;
-    default: return false;
-    }
-}
-
 static void send_routing_id(sli_pipe *p, const sli_options *o)
 {
     sli_msg m;
@@ -67,7 +58,7 @@ static void connect_inproc_sockets(sli_socket *binder, const sli_options *bopt,
         sli_assert(ok);
         sli_msg_close(&m);
     }
-    if (!effective_conflate(&pc->options)) {
+    if (!sli_options_effective_conflate(&pc->options)) {
         sli_pipe_set_hwms_boost(pc->connect_pipe, bopt->sndhwm, bopt->rcvhwm);
         sli_pipe_set_hwms_boost(pc->bind_pipe, pc->options.sndhwm, pc->options.rcvhwm);
         sli_pipe_set_hwms(pc->connect_pipe, pc->options.rcvhwm, pc->options.sndhwm);
@@ -153,7 +144,7 @@ static int inproc_connect(sli_socket *s, const char *name, const char *uri)
         /* the peer must not finish before it has taken our pipe */
         sli_own_inc_seqnum(&peer->own);
     }
-    bool conflate = effective_conflate(&s->options);
+    bool conflate = sli_options_effective_conflate(&s->options);
     int sndhwm = 0, rcvhwm = 0;
     if (!peer) {
         sndhwm = s->options.sndhwm;

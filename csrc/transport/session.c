@@ -24,15 +24,6 @@ static const sli_pipe_sink_ops session_sink = {
     pipe_read_activated, pipe_write_activated, pipe_hiccuped, pipe_terminated,
 };
 
-static bool effective_conflate(const sli_options *o)
-{
-    if (!o->conflate) return false;
-    switch (o->type) {
-    case SLI_DEALER: case SLI_PULL: case SLI_PUSH: case SLI_PUB: case SLI_SUB: return true;
-    default: return false;
-    }
-}
-
 sli_session *sli_session_new(sl_loop *io, sli_socket *socket, bool active, const char *uri,
                              const char *addr, bool ipc)
 {
@@ -103,7 +94,7 @@ void sli_session_engine_ready(sli_session *s)
     if (s->pipe || s->pending || sli_own_is_terminating(&s->own)) return;
     sli_object *parents[2] = { &s->own.obj, &s->socket->own.obj };
     sli_pipe *pipes[2];
-    bool conflate = effective_conflate(&s->options);
+    bool conflate = sli_options_effective_conflate(&s->options);
     int hwms[2] = { conflate ? -1 : s->options.rcvhwm, conflate ? -1 : s->options.sndhwm };
     bool conflates[2] = { conflate, conflate };
     sli_pipepair(parents, pipes, hwms, conflates);

@@ -23,10 +23,7 @@ static int stream_connect(sli_socket *s, const char *addr, const char *uri, bool
     if (!session) return -1;
     sli_pipe *mine = NULL;
     if (!s->options.immediate) {
-        bool conflate = s->options.conflate &&
-                        (s->options.type == SLI_DEALER || s->options.type == SLI_PULL ||
-                         s->options.type == SLI_PUSH || s->options.type == SLI_PUB ||
-                         s->options.type == SLI_SUB);
+        bool conflate = sli_options_effective_conflate(&s->options);
         sli_object *parents[2] = { &s->own.obj, &session->own.obj };
         sli_pipe *pipes[2];
         int hwms[2] = { conflate ? -1 : s->options.sndhwm, conflate ? -1 : s->options.rcvhwm };

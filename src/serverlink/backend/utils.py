@@ -14,6 +14,7 @@ from typing import Final, NoReturn
 
 from zmq.error import Again, ContextTerminated, InterruptedSystemCall, ZMQError
 
+from serverlink import version as _version
 from serverlink._core import ffi
 from serverlink.constants import SocketOption
 from serverlink.error import ETERM
@@ -23,7 +24,7 @@ ENOTSUP: Final[int] = getattr(_errno, "ENOTSUP", 156384713)
 
 #: The libzmq API level whose semantics serverlink implements. pyzmq asks it
 #: before using version-gated features (monitor sockets need >= 4).
-LIBZMQ_API_LEVEL: Final[tuple[int, int, int]] = (4, 3, 5)
+LIBZMQ_API_LEVEL: Final[tuple[int, int, int]] = _version.ZMQ_VERSION_INFO
 
 #: Longest ipc:// path (sizeof(sockaddr_un.sun_path) - 1), as pyzmq reports it.
 IPC_PATH_MAX_LEN: Final[int] = 103 if sys.platform == "darwin" or "bsd" in sys.platform else 107
@@ -31,18 +32,6 @@ IPC_PATH_MAX_LEN: Final[int] = 103 if sys.platform == "darwin" or "bsd" in sys.p
 #: serverlink has no draft API (RADIO/DISH, CLIENT/SERVER, ...).
 PYZMQ_DRAFT_API: Final[bool] = False
 
-_CAPABILITIES: Final[dict[str, bool]] = {
-    "ipc": True,
-    "pgm": False,
-    "tipc": False,
-    "norm": False,
-    "vmci": False,
-    "ws": False,
-    "wss": False,
-    "curve": False,
-    "gssapi": False,
-    "draft": False,
-}
 
 _NO_SECURITY = (
     "serverlink speaks only the NULL security mechanism: "
@@ -75,7 +64,7 @@ def zmq_version_info() -> tuple[int, int, int]:
 
 def has(capability: str) -> bool:
     """Whether serverlink has a capability ('ipc' yes; 'curve', 'pgm', 'draft'... no)."""
-    return _CAPABILITIES.get(capability, False)
+    return _version.has(capability)
 
 
 def curve_keypair() -> tuple[bytes, bytes]:
