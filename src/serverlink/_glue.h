@@ -263,40 +263,57 @@ done:
 /* send_many(socket, messages: list|tuple of bytes, flags) -> int: each
  * element is one single-part message. Blocks (unless DONTWAIT) for the
  * first only; returns how many were queued, stopping at the first the
- * socket would not take without blocking (or raising if none was taken). */
+ * socket would not take without blocking (or raising if none was taken).
+ * Every element is checked before any is sent; the GIL is released once
+ * for the whole batch (not once per message: each release wakes a thread
+ * waiting for it), over a tuple that keeps the bytes alive meanwhile. */
 static PyObject *slpy_fast_send_many(PyObject *self, PyObject *const *args, Py_ssize_t n)
 {
     (void)self;
     sl_socket *s;
     int flags;
     if (slpy_args(args, n, 3, &s, &flags) != 0) return NULL;
-    PyObject *seq = PySequence_Fast(args[1], "messages must be a sequence of bytes");
-    if (!seq) return NULL;
-    Py_ssize_t count = PySequence_Size(seq), sent = 0;
-    for (; sent < count; sent++) {
-        PyObject *m = PySequence_GetItem(seq, sent);
-        if (!m) goto fail;
-        if (!PyBytes_Check(m)) {
-            Py_DECREF(m);
-            PyErr_Format(PyExc_TypeError, "message %zd must be bytes", sent);
-            goto fail;
-        }
-        const char *p = PyBytes_AsString(m);
-        size_t len = (size_t)PyBytes_Size(m);
-        Py_DECREF(m); /* seq keeps it alive */
-        int f = sent == 0 ? flags : (flags | SLPY_DONTWAIT);
-        int rc;
-        while ((rc = slpy_send(s, p, len, f)) != 0) {
-            if (sent > 0 && errno == EAGAIN) goto done;
-            if (!slpy_failed(errno)) goto fail;
-        }
+    PyObject *tup = PySequence_Tuple(args[1]); /* owned; a tuple is returned as is */
+    if (!tup) return NULL;
+    Py_ssize_t count = PyTuple_Size(tup), sent = 0;
+    const char *stack_p[64];
+    size_t stack_l[64];
+    const char **ptrs = count <= 64 ? stack_p : PyMem_Malloc((size_t)count * sizeof *ptrs);
+    size_t *lens = count <= 64 ? stack_l : PyMem_Malloc((size_t)count * sizeof *lens);
+    PyObject *result = NULL;
+    if (!ptrs || !lens) {
+        PyErr_NoMemory();
+        goto done;
     }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *m = PyTuple_GetItem(tup, i); /* borrowed */
+        if (!PyBytes_Check(m)) {
+            PyErr_Format(PyExc_TypeError, "message %zd must be bytes", i);
+            goto done;
+        }
+        ptrs[i] = PyBytes_AsString(m);
+        lens[i] = (size_t)PyBytes_Size(m);
+    }
+    while (sent < count) {
+        int err = 0;
+        PyThreadState *ts = PyEval_SaveThread();
+        for (; sent < count; sent++) {
+            int f = sent == 0 ? flags : (flags | SLPY_DONTWAIT);
+            if (sl_send(s, ptrs[sent], lens[sent], f) != 0) {
+                err = errno;
+                break;
+            }
+        }
+        PyEval_RestoreThread(ts);
+        if (sent == count || (sent > 0 && err == EAGAIN)) break;
+        if (!slpy_failed(err)) goto done;
+    }
+    result = PyLong_FromSsize_t(sent);
 done:
-    Py_DECREF(seq);
-    return PyLong_FromSsize_t(sent);
-fail:
-    Py_DECREF(seq);
-    return NULL;
+    if (ptrs && ptrs != stack_p) PyMem_Free((void *)ptrs);
+    if (lens && lens != stack_l) PyMem_Free(lens);
+    Py_DECREF(tup);
+    return result;
 }
 
 /* recv_many(socket, max, flags) -> list: up to max messages, each bytes

@@ -58,15 +58,16 @@ _sl_recv_multipart = lib.slpy_recv_multipart
 _unpack = ffi.unpack
 
 
-def _install_fast_path() -> tuple[Any, Any, Any, Any, Any, Any]:
+def _install_fast_path(use_glue: bool = True) -> tuple[Any, Any, Any, Any, Any, Any]:
     """The per-message functions: the glue's vectorcall ones on CPython.
 
     They take the C socket's address as an int (0 once closed: ENOTSOCK),
     make the bytes objects themselves and raise serverlink's exceptions.
-    Where they cannot be installed (PyPy has no C API), equivalents over
-    cffi with the same signatures.
+    Where they cannot be installed (PyPy has no C API), or with
+    ``use_glue=False`` (the tests run both), equivalents over cffi with the
+    same signatures.
     """
-    if lib.slpy_install() == 1:
+    if use_glue and lib.slpy_install() == 1:
         from serverlink import _core
 
         return (
@@ -114,6 +115,9 @@ def _install_fast_path() -> tuple[Any, Any, Any, Any, Any, Any]:
         return [cast(bytes, _unpack(d[i], z[i])) for i in range(n)]
 
     def send_many(addr: int, msgs: Sequence[bytes], flags: int) -> int:
+        for i, m in enumerate(msgs):
+            if not isinstance(m, bytes):
+                raise TypeError(f"message {i} must be bytes, not {type(m).__name__}")
         sent = 0
         for m in msgs:
             f = flags if sent == 0 else flags | Flag.DONTWAIT
@@ -125,6 +129,8 @@ def _install_fast_path() -> tuple[Any, Any, Any, Any, Any, Any]:
         return sent
 
     def recv_many(addr: int, max_messages: int, flags: int) -> list[Any]:
+        if max_messages < 1:
+            raise ValueError("max_messages must be at least 1")
         out: list[Any] = []
         while len(out) < max_messages:
             f = flags if not out else flags | Flag.DONTWAIT
