@@ -13,17 +13,11 @@ int sli_msg_init_size(sli_msg *m, size_t size)
         errno = ENOMEM;
         return -1;
     }
-    sli_msg_content *c = malloc(sizeof *c + size);
+    sli_msg_content *c = sli_msg_block_new(size);
     if (!c) {
         sli_msg_init(m);
-        errno = ENOMEM;
         return -1;
     }
-    c->data = c + 1;
-    c->size = size;
-    c->ffn = NULL;
-    c->hint = NULL;
-    sli_atomic_int_set(&c->refcnt, 1);
     m->type = SLI_MSG_LMSG;
     m->u.l.content = c;
     return 0;
@@ -55,6 +49,41 @@ int sli_msg_init_data(sli_msg *m, void *data, size_t size, sli_msg_free_fn *ffn,
     return 0;
 }
 
+sli_msg_content *sli_msg_block_new(size_t size)
+{
+    sli_msg_content *c = malloc(sizeof *c + size);
+    if (!c) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    c->data = c + 1;
+    c->size = size;
+    c->ffn = NULL;
+    c->hint = NULL;
+    sli_atomic_int_set(&c->refcnt, 1);
+    return c;
+}
+
+static void content_release(sli_msg_content *c, int n)
+{
+    if (sli_atomic_int_add(&c->refcnt, -n) == 0) {
+        if (c->ffn) c->ffn(c->data, c->hint);
+        free(c);
+    }
+}
+
+void sli_msg_block_release(sli_msg_content *block) { content_release(block, 1); }
+
+void sli_msg_init_slice(sli_msg *m, sli_msg_content *block, const void *data, size_t size)
+{
+    sli_atomic_int_add(&block->refcnt, 1);
+    m->type = SLI_MSG_SLICE;
+    m->flags = 0;
+    m->u.s.content = block;
+    m->u.s.data = data;
+    m->u.s.size = size;
+}
+
 void sli_msg_init_const(sli_msg *m, const void *data, size_t size)
 {
     m->type = SLI_MSG_CMSG;
@@ -72,30 +101,24 @@ void sli_msg_init_delimiter(sli_msg *m)
 
 void sli_msg_close(sli_msg *m)
 {
-    if (m->type == SLI_MSG_LMSG) {
-        sli_msg_content *c = m->u.l.content;
-        if (sli_atomic_int_add(&c->refcnt, -1) == 0) {
-            if (c->ffn) c->ffn(c->data, c->hint);
-            free(c);
-        }
-    }
+    if (sli_msg_has_content(m)) content_release(m->u.l.content, 1);
     sli_msg_init(m);
 }
 
 void sli_msg_copy(sli_msg *dst, const sli_msg *src)
 {
     *dst = *src;
-    if (src->type == SLI_MSG_LMSG) sli_atomic_int_add(&src->u.l.content->refcnt, 1);
+    if (sli_msg_has_content(src)) sli_atomic_int_add(&src->u.l.content->refcnt, 1);
 }
 
 void sli_msg_add_refs(sli_msg *m, int n)
 {
-    if (n > 0 && m->type == SLI_MSG_LMSG) sli_atomic_int_add(&m->u.l.content->refcnt, n);
+    if (n > 0 && sli_msg_has_content(m)) sli_atomic_int_add(&m->u.l.content->refcnt, n);
 }
 
 void sli_msg_rm_refs(sli_msg *m, int n)
 {
-    if (n <= 0 || m->type != SLI_MSG_LMSG) return;
+    if (n <= 0 || !sli_msg_has_content(m)) return;
     sli_msg_content *c = m->u.l.content;
     if (sli_atomic_int_add(&c->refcnt, -n) == 0) {
         if (c->ffn) c->ffn(c->data, c->hint);

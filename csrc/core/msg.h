@@ -7,7 +7,10 @@
  * never frees. `type` says which, so a message always knows whether it owns
  * its buffer. A content block either holds its bytes right after its header
  * (one allocation) or points at a caller's buffer that its free function
- * releases once the last reference is gone (zero-copy sends). */
+ * releases once the last reference is gone (zero-copy sends). A slice is a
+ * part of a content block shared by many messages (the frames a tcp engine
+ * decoded from one read, as libzmq's shared_message_memory_allocator): it
+ * holds one reference to the block. */
 #ifndef SLI_MSG_H
 #define SLI_MSG_H
 
@@ -21,6 +24,7 @@ enum {
     SLI_MSG_LMSG = 2,       /* reference-counted content, one reference owned */
     SLI_MSG_CMSG = 3,       /* borrowed constant data, never freed */
     SLI_MSG_DELIMITER = 4,  /* end of a pipe's stream (pipe termination) */
+    SLI_MSG_SLICE = 5,      /* part of a reference-counted block, one reference owned */
 };
 
 enum {
@@ -43,6 +47,8 @@ typedef struct sli_msg {
     union {
         unsigned char data[SLI_MSG_INLINE_MAX];
         struct { sli_msg_content *content; } l;
+        /* content first, as in l: the reference counting is shared. */
+        struct { sli_msg_content *content; const void *data; size_t size; } s;
         struct { const void *data; size_t size; } c;
     } u;
     uint32_t vsm_size;
@@ -69,6 +75,18 @@ int sli_msg_init_copy(sli_msg *m, const void *data, size_t size);
 /* Zero-copy: refers to the caller's buffer; ffn(data, hint) runs once the
  * last reference is closed, in whichever thread closes it. */
 int sli_msg_init_data(sli_msg *m, void *data, size_t size, sli_msg_free_fn *ffn, void *hint);
+/* The `size` bytes at `data`, inside block's bytes: takes a reference to
+ * block, no copy. `block` is a content block made by sli_msg_block_new. */
+void sli_msg_init_slice(sli_msg *m, sli_msg_content *block, const void *data, size_t size);
+/* A content block of `size` bytes with one reference (the caller's), for
+ * slices; NULL with ENOMEM. Released with sli_msg_block_release. */
+sli_msg_content *sli_msg_block_new(size_t size);
+void sli_msg_block_release(sli_msg_content *block);
+/* Whether references other than the caller's exist (slices still alive). */
+static inline bool sli_msg_block_shared(sli_msg_content *block)
+{
+    return sli_atomic_int_get(&block->refcnt) > 1;
+}
 /* Borrows constant data that outlives every copy of the message. */
 void sli_msg_init_const(sli_msg *m, const void *data, size_t size);
 void sli_msg_init_delimiter(sli_msg *m);
@@ -93,6 +111,7 @@ static inline void *sli_msg_data(sli_msg *m)
     case SLI_MSG_VSM: return m->u.data;
     case SLI_MSG_LMSG: return m->u.l.content->data;
     case SLI_MSG_CMSG: return (void *)m->u.c.data;
+    case SLI_MSG_SLICE: return (void *)m->u.s.data;
     default: return NULL;
     }
 }
@@ -103,6 +122,7 @@ static inline size_t sli_msg_size(const sli_msg *m)
     case SLI_MSG_VSM: return m->vsm_size;
     case SLI_MSG_LMSG: return m->u.l.content->size;
     case SLI_MSG_CMSG: return m->u.c.size;
+    case SLI_MSG_SLICE: return m->u.s.size;
     default: return 0;
     }
 }
@@ -110,5 +130,10 @@ static inline size_t sli_msg_size(const sli_msg *m)
 static inline bool sli_msg_more(const sli_msg *m) { return (m->flags & SLI_MSG_MORE) != 0; }
 static inline bool sli_msg_is_delimiter(const sli_msg *m) { return m->type == SLI_MSG_DELIMITER; }
 static inline bool sli_msg_owns_buffer(const sli_msg *m) { return m->type != SLI_MSG_CMSG; }
+/* Whether the message holds a reference to a content block. */
+static inline bool sli_msg_has_content(const sli_msg *m)
+{
+    return m->type == SLI_MSG_LMSG || m->type == SLI_MSG_SLICE;
+}
 
 #endif

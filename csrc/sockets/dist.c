@@ -98,7 +98,7 @@ static void distribute(sli_dist *d, sli_msg *m)
     }
     /* Each successful write keeps one reference; a failed write leaves its
      * pipe out of the matching run, so the same index is tried again. */
-    if (m->type == SLI_MSG_LMSG) sli_msg_add_refs(m, d->matching - 1);
+    sli_msg_add_refs(m, d->matching - 1);
     int failed = 0;
     for (int i = 0; i < d->matching;) {
         if (write_pipe(d, d->pipes.items[i], m)) i++;

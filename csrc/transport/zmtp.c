@@ -146,7 +146,9 @@ static size_t big_reserve(sli_zmtp_decoder *d, uint64_t want)
     return (size_t)(d->big_cap - d->have);
 }
 
-static int header_done(sli_zmtp_decoder *d)
+/* The frame header is complete; `rest` (avail bytes) follows it in the
+ * data being decoded. */
+static int header_done(sli_zmtp_decoder *d, const unsigned char *rest, size_t avail)
 {
     d->flags = d->hdr[0];
     uint64_t size = (d->flags & SLI_ZMTP_LONG) ? get_u64(d->hdr + 1) : d->hdr[1];
@@ -174,7 +176,10 @@ static int header_done(sli_zmtp_decoder *d)
     }
     d->size = size;
     d->have = 0;
-    if (size <= SLI_ZMTP_BIG_FRAME) {
+    if (d->block && size > SLI_MSG_INLINE_MAX && size <= avail) {
+        sli_msg_init_slice(&d->msg, d->block, rest, (size_t)size);
+        d->have = size;
+    } else if (size <= SLI_ZMTP_BIG_FRAME) {
         if (sli_msg_init_size(&d->msg, (size_t)size) != 0) return -1;
     } else {
         sli_msg_init(&d->msg);
@@ -189,6 +194,11 @@ int sli_zmtp_decode(sli_zmtp_decoder *d, const unsigned char *data, size_t len, 
                     sli_msg *out)
 {
     size_t pos = 0;
+    bool in_block = false;
+    if (d->block) {
+        uintptr_t b = (uintptr_t)d->block->data, p = (uintptr_t)data;
+        in_block = p >= b && len <= d->block->size && p - b <= d->block->size - len;
+    }
     for (;;) {
         if (d->state == ST_HEADER) {
             while (d->hdr_have < d->hdr_need && pos < len) {
@@ -199,11 +209,12 @@ int sli_zmtp_decode(sli_zmtp_decoder *d, const unsigned char *data, size_t len, 
                 *consumed = pos;
                 return 0;
             }
-            if (header_done(d) != 0) {
+            if (header_done(d, data + pos, in_block ? len - pos : 0) != 0) {
                 *consumed = pos;
                 return -1;
             }
-            if (d->size == 0) {
+            if (d->have == d->size) { /* empty, or a slice of the block */
+                pos += (size_t)d->size;
                 *consumed = pos;
                 return finish(d, out);
             }

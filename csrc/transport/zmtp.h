@@ -59,6 +59,10 @@ typedef struct sli_zmtp_decoder {
     sli_msg msg;                 /* the frame being filled */
     unsigned char *big;          /* growing buffer of a frame above SLI_ZMTP_BIG_FRAME */
     size_t big_cap;
+    /* Not owned: when the data given to sli_zmtp_decode lies inside this
+     * block, a frame above SLI_MSG_INLINE_MAX whose body is wholly there
+     * becomes a slice of the block (no allocation, no copy). NULL: copied. */
+    sli_msg_content *block;
 } sli_zmtp_decoder;
 
 /* A decoder starts with commands_only and max_command SLI_ZMTP_MAX_COMMAND:

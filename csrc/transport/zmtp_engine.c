@@ -62,7 +62,10 @@ struct sli_engine {
     size_t greeting_have;
     int peer_minor;
     sli_zmtp_decoder decoder;
-    unsigned char *inbuf;
+    /* The batch buffer that reads land in; one reference is ours, and each
+     * frame decoded from it as a slice holds another (see next_inbuf). */
+    sli_msg_content *inblock;
+    unsigned char *inbuf;       /* inblock's bytes */
     size_t in_pos, in_len;
     bool input_stopped;
     sli_msg pending_in;
@@ -92,11 +95,11 @@ sli_engine *sli_engine_new(sli_fd_t fd, const sli_options *options, const char *
 {
     sli_engine *e = calloc(1, sizeof *e);
     if (!e) return NULL;
-    e->inbuf = malloc(IN_BATCH);
+    e->inblock = sli_msg_block_new(IN_BATCH);
     e->outbuf = malloc(OUT_CAP);
     e->endpoint = strdup(endpoint);
-    if (!e->inbuf || !e->outbuf || !e->endpoint) {
-        free(e->inbuf);
+    if (!e->inblock || !e->outbuf || !e->endpoint) {
+        if (e->inblock) sli_msg_block_release(e->inblock);
         free(e->outbuf);
         free(e->endpoint);
         free(e);
@@ -111,7 +114,9 @@ sli_engine *sli_engine_new(sli_fd_t fd, const sli_options *options, const char *
     e->handler.out_event = engine_out_event;
     e->handler.timer_event = engine_timer_event;
     e->peer_type = -1;
+    e->inbuf = e->inblock->data;
     sli_zmtp_decoder_init(&e->decoder, options->maxmsgsize);
+    e->decoder.block = e->inblock;
     sli_msg_init(&e->pending_in);
     sli_msg_init(&e->out_body);
     return e;
@@ -161,7 +166,7 @@ static void unplug_and_free(sli_engine *e)
     sli_zmtp_decoder_fini(&e->decoder);
     sli_msg_close(&e->pending_in);
     sli_msg_close(&e->out_body);
-    free(e->inbuf);
+    sli_msg_block_release(e->inblock);
     free(e->outbuf);
     free(e->endpoint);
     free(e);
@@ -510,6 +515,22 @@ static int process_frame(sli_engine *e, sli_msg *m)
     return push_or_hold(e, m);
 }
 
+/* Before a read into the batch buffer (all of it decoded): frames still
+ * alive as slices of it keep it, and the reads go to a new one. As libzmq's
+ * shared_message_memory_allocator: a frame from 49 bytes up to a batch
+ * costs no allocation, and its receiver frees nothing but a reference. */
+static int next_inbuf(sli_engine *e)
+{
+    if (!sli_msg_block_shared(e->inblock)) return 0;
+    sli_msg_content *b = sli_msg_block_new(IN_BATCH);
+    if (!b) return -1;
+    sli_msg_block_release(e->inblock);
+    e->inblock = b;
+    e->inbuf = b->data;
+    e->decoder.block = b;
+    return 0;
+}
+
 static int decode_buffered(sli_engine *e)
 {
     while (e->in_pos < e->in_len) {
@@ -577,6 +598,10 @@ static void engine_in_event(sli_io_handler *h)
                           ? 0
                           : sli_zmtp_decoder_direct_buffer(&e->decoder, IN_BATCH, &direct);
         size_t want = room ? room : IN_BATCH;
+        if (!room && next_inbuf(e) != 0) {
+            engine_error(e, SLI_ENGINE_CONNECTION_ERROR);
+            return;
+        }
         ssize_t n = sli_net_read(e->fd, room ? direct : e->inbuf, want);
         if (n == 0) {
             engine_error(e, SLI_ENGINE_CONNECTION_ERROR);

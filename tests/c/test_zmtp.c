@@ -272,6 +272,81 @@ static void test_frames_split_at_every_byte_boundary(void)
     sli_zmtp_decoder_fini(&d);
 }
 
+/* Decoding from a block (the engine's batch buffer): a frame above the
+ * inline size whose body lies wholly in the data given becomes a slice of
+ * the block; one cut by the end of the data is copied. The slices keep the
+ * block alive after its owner lets go. Cut at every byte boundary. */
+static void test_frames_in_the_block_become_slices(void)
+{
+    unsigned char s[1024];
+    size_t n = sample_stream(s);
+    const size_t body_start[2] = { 17, 17 + 255 + 9 }, body_len[2] = { 255, 256 };
+    for (size_t cut = 0; cut <= n; cut++) {
+        sli_msg_content *b = sli_msg_block_new(n);
+        CHECK(b != NULL);
+        memcpy(b->data, s, n);
+        const unsigned char *base = b->data;
+        sli_zmtp_decoder d;
+        decoder_open(&d, -1);
+        d.block = b;
+        sli_msg kept[8];
+        int nk = 0;
+        size_t from = 0;
+        const size_t ends[2] = { cut, n };
+        for (int c = 0; c < 2; c++) {
+            while (from < ends[c]) {
+                sli_msg m;
+                sli_msg_init(&m);
+                size_t used = 0;
+                int rc = sli_zmtp_decode(&d, base + from, ends[c] - from, &used, &m);
+                CHECK(rc >= 0);
+                from += used;
+                if (rc == 0) break;
+                CHECK(nk < 8);
+                kept[nk++] = m;
+            }
+        }
+        CHECK(nk == 5);
+        int slices = 0;
+        for (int i = 0; i < 2; i++) {
+            sli_msg *m = &kept[3 + i];
+            size_t bs = body_start[i], be = bs + body_len[i];
+            bool whole = be <= cut || bs > cut; /* header and body in one piece */
+            CHECK((m->type == SLI_MSG_SLICE) == whole);
+            if (whole) {
+                CHECK((const unsigned char *)sli_msg_data(m) == base + bs);
+                slices++;
+            }
+        }
+        for (int i = 0; i < 3; i++) CHECK(kept[i].type == SLI_MSG_VSM);
+        CHECK(sli_msg_block_shared(b) == (slices > 0));
+        /* The owner lets go first (as an engine moving to a new buffer). */
+        sli_msg_block_release(b);
+        got g = { 0 };
+        for (int i = 0; i < nk; i++) {
+            g.size[i] = sli_msg_size(&kept[i]);
+            g.flags[i] = kept[i].flags;
+            if (g.size[i]) memcpy(g.body[i], sli_msg_data(&kept[i]), g.size[i]);
+            sli_msg_close(&kept[i]);
+        }
+        g.n = nk;
+        check_sample(&g, s);
+        sli_zmtp_decoder_fini(&d);
+    }
+    /* Data outside the block is copied, whatever the block. */
+    sli_msg_content *b = sli_msg_block_new(64);
+    CHECK(b != NULL);
+    sli_zmtp_decoder d;
+    decoder_open(&d, -1);
+    d.block = b;
+    got g = { 0 };
+    CHECK(feed(&d, s, n, NULL, 0, &g) == 0);
+    check_sample(&g, s);
+    CHECK(!sli_msg_block_shared(b));
+    sli_msg_block_release(b);
+    sli_zmtp_decoder_fini(&d);
+}
+
 static void test_no_frame_before_its_last_byte(void)
 {
     unsigned char s[1024];
@@ -685,6 +760,7 @@ static const test tests[] = {
     { "header_255_is_short_256_is_long", test_header_255_is_short_256_is_long },
     { "short_and_long_frames_decode", test_short_and_long_frames_decode },
     { "frames_split_at_every_byte_boundary", test_frames_split_at_every_byte_boundary },
+    { "frames_in_the_block_become_slices", test_frames_in_the_block_become_slices },
     { "no_frame_before_its_last_byte", test_no_frame_before_its_last_byte },
     { "more_and_command_flags", test_more_and_command_flags },
     { "sizes_beyond_int64_are_refused_at_the_header", test_sizes_beyond_int64_are_refused_at_the_header },
