@@ -134,8 +134,10 @@ void sli_assert_fail(const char *expr, const char *file, int line);
 void *sli_xmalloc(size_t n);
 void *sli_xcalloc(size_t n, size_t m);
 
-/* The current process id, to detect fork (signaler). */
-int sli_getpid(void);
+/* How many fork()s made this process a child of its former self (0 in
+ * the original process, and always on Windows): the signaler compares it to
+ * detect fork without a getpid() system call on every wake-up. */
+int sli_fork_generation(void);
 
 /* Map the last OS error (WSAGetLastError on Windows) into errno. */
 int sli_last_socket_error(void);

@@ -84,7 +84,7 @@ static void close_fds(sli_signaler *s)
 int sli_signaler_init(sli_signaler *s)
 {
     memset(s, 0, sizeof *s);
-    s->pid = sli_getpid();
+    s->forks = sli_fork_generation();
     sli_atomic_ptr_set(&s->iocp, NULL);
     return make_fds(s);
 }
@@ -99,12 +99,12 @@ sli_fd_t sli_signaler_fd(const sli_signaler *s) { return s->r; }
 
 bool sli_signaler_forked(sli_signaler *s)
 {
-    if (s->pid == sli_getpid()) return false;
+    if (s->forks == sli_fork_generation()) return false;
     /* The child inherited the parent's fds: writing to them would wake the
      * parent's threads. Drop them (the parent keeps its copies) and start
      * afresh, as libzmq does. */
     close_fds(s);
-    s->pid = sli_getpid();
+    s->forks = sli_fork_generation();
     sli_atomic_ptr_set(&s->iocp, NULL);
     if (make_fds(s) != 0) s->w = s->r = SLI_INVALID_FD;
     return true;
@@ -126,7 +126,7 @@ void sli_signaler_send(sli_signaler *s)
         Sleep(0);
     }
 #else
-    if (s->pid != sli_getpid()) return; /* a forked child must not wake the parent */
+    if (s->forks != sli_fork_generation()) return; /* a forked child must not wake the parent */
 #ifdef SLI_HAVE_EVENTFD
     uint64_t one = 1;
     for (;;) {

@@ -16,7 +16,7 @@
 typedef struct sli_signaler {
     sli_fd_t w;            /* write end (== r for eventfd) */
     sli_fd_t r;            /* read end, the fd a poller watches */
-    int pid;               /* creator's pid: a child after fork() remakes the fds */
+    int forks;             /* sli_fork_generation() at creation: a child after fork() remakes the fds */
     sli_atomic_ptr iocp;   /* completion port, or NULL: fd mode */
     uintptr_t iocp_key;    /* completion key posted with each send */
 } sli_signaler;

@@ -1,5 +1,6 @@
 /* Mutexes, condition variables and threads over pthreads or Win32. */
 #include "thread.h"
+#include "atomic.h"
 
 #include <stdio.h>
 
@@ -66,7 +67,7 @@ void sli_thread_join(sli_thread t)
 
 void sli_sleep_ms(int ms) { Sleep((DWORD)ms); }
 
-int sli_getpid(void) { return (int)GetCurrentProcessId(); }
+int sli_fork_generation(void) { return 0; }
 
 int sli_last_socket_error(void)
 {
@@ -175,7 +176,24 @@ void sli_sleep_ms(int ms)
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
 }
 
-int sli_getpid(void) { return (int)getpid(); }
+/* The core's one process-wide variable (DESIGN.md, implementation notes):
+ * bumped in the child by a pthread_atfork handler. Registered on first use;
+ * should registration fail, the process id stands in for it (a system
+ * call per check, as libzmq does always). */
+static sli_atomic_int fork_generation;
+static bool fork_hook_failed;
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void) { sli_atomic_int_add(&fork_generation, 1); }
+
+static void fork_hook(void) { fork_hook_failed = pthread_atfork(NULL, NULL, on_fork_child) != 0; }
+
+int sli_fork_generation(void)
+{
+    pthread_once(&fork_hook_once, fork_hook);
+    if (fork_hook_failed) return (int)getpid();
+    return sli_atomic_int_get(&fork_generation);
+}
 
 int sli_last_socket_error(void) { return errno; }
 
