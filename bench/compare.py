@@ -212,6 +212,15 @@ def run_c(binary: Path, args: list[str], timeout: float) -> dict[str, Any]:
     return {"ok": False, "error": f"{why}: {err.strip()[-300:]}"}
 
 
+def wake_floor(c_bins: dict[str, Path], reps: int) -> float | None:
+    """Median round trip (us) of bench/c/wakefloor: the machine's wake-up floor."""
+    if "wakefloor" not in c_bins:
+        return None
+    runs = [run_c(c_bins["wakefloor"], ["20000"], 60) for _ in range(reps)]
+    meds = [r["median_us"] for r in runs if r.get("ok")]
+    return statistics.median(meds) if meds else None
+
+
 # -- the plan ---------------------------------------------------------------------
 
 
@@ -1040,6 +1049,13 @@ def main() -> int:
         )
 
     text = tables(cells, libs, reps)
+    floor = wake_floor(c_bins, reps) if any(c.kind == "lat" for c in cells) else None
+    if floor is not None:
+        text += (
+            f"\n\nWAKE-UP FLOOR  two C threads ping-ponging a token through eventfds, each "
+            f"blocking in poll() (bench/c/wakefloor.c), no library: median {floor:.1f} us "
+            f"(median of {reps}); no round trip that wakes a sleeping thread per hop beats it"
+        )
     print()
     print(text)
     elapsed = time.monotonic() - t_start
@@ -1050,6 +1066,7 @@ def main() -> int:
         "reps": reps,
         "elapsed_s": round(elapsed, 1),
         "machine": machine(probes, load0),
+        "wake_floor_us": floor,
         "loadavg_end": os.getloadavg(),
     }
     rows = []

@@ -100,6 +100,12 @@ def build(force: bool = False) -> dict[str, Path]:
     if force or not _newer(out, [src]):
         subprocess.run([cc, *CFLAGS, str(src), "-o", str(out)], check=True)
     built["raw"] = out
+
+    out = OUT / "wakefloor"
+    src = HERE / "wakefloor.c"
+    if force or not _newer(out, [src]):
+        subprocess.run([cc, *CFLAGS, str(src), "-o", str(out), "-lpthread"], check=True)
+    built["wakefloor"] = out
     return built
 
 
