@@ -203,3 +203,21 @@ def test_term_wakes_a_sender_blocked_on_its_first_message(batch: Batch) -> None:
     t.join(10)
     assert not t.is_alive()
     assert len(errors) == 1 and isinstance(errors[0], zmq.ContextTerminated)
+
+
+def test_large_messages_cross_every_path_intact(ctx: Context) -> None:
+    """Copies from 64 KiB up run without the GIL (send, recv, multipart, batches)."""
+    a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
+    a.bind("inproc://batch-big")
+    b.connect("inproc://batch-big")
+    b.rcvtimeo = 5000
+    big = [bytes([i]) * (64 * 1024 + i * 4099) for i in range(4)]
+    a.send(big[0])
+    assert b.recv() == big[0]
+    a.send_multipart([big[1], b"small", big[2]])
+    assert b.recv_multipart() == [big[1], b"small", big[2]]
+    assert a.send_many(big) == 4
+    got: list[Any] = []
+    while len(got) < 4:
+        got += b.recv_many(10)
+    assert got == big
