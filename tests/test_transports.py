@@ -101,6 +101,36 @@ def test_hundred_thousand_messages_in_order_over_transport(ctx: Context, endpoin
     t.join()
 
 
+def test_received_frames_forwarded_by_reference_to_many_subscribers(
+    ctx: Context, endpoint: str
+) -> None:
+    """Frames read from a connection share the engine's read buffer (slices);
+    forwarded with copy=False to several subscribers they stay intact, and
+    every reference is released (the mixed sizes put many in one read)."""
+    pull = ctx.socket(zmq.PULL)
+    ep = bound(pull, endpoint)
+    push = ctx.socket(zmq.PUSH)
+    push.connect(ep)
+    pub = ctx.socket(zmq.PUB)
+    pub.bind("inproc://fanout")
+    subs = [ctx.socket(zmq.SUB) for _ in range(3)]
+    for s in subs:
+        s.connect("inproc://fanout")
+        s.subscribe(b"")
+        s.rcvtimeo = 5000
+    pull.rcvtimeo = 5000
+    time.sleep(0.05)  # the subscriptions reach the PUB
+    msgs = [bytes([i % 251]) * (40 + (i * 37) % 3000) for i in range(900)]  # under every HWM
+    for m in msgs:
+        push.send(m)
+    frames = [pull.recv(copy=False) for _ in msgs]
+    for f in frames:
+        pub.send(f, copy=False)
+    del frames
+    for s in subs:
+        assert [s.recv() for _ in msgs] == msgs
+
+
 @pytest.mark.parametrize("direction", ["serverlink-binds", "pyzmq-binds"])
 def test_pair_interop_with_pyzmq(
     ctx: Context, pctx: pyzmq.Context, endpoint: str, direction: str
