@@ -69,7 +69,7 @@ int sl_send(sl_socket *s, const char *data, size_t len, int flags)
 {
     CHECK_SOCKET(s, -1);
     sli_msg m;
-    if (sli_msg_init_copy(&m, data, len) != 0) return -1;
+    if (sli_msg_init_copy_slab(&m, &s->send_slab, data, len) != 0) return -1;
     if (sli_socket_send(s, &m, flags) != 0) {
         int e = errno;
         sli_msg_close(&m);

@@ -70,3 +70,9 @@ def test_c_lifecycle_reaper_wakes_and_loads_return_to_zero(test_core: Path, poll
     n = "1000" if test_core.parent.name.startswith("c-plain") else "100"
     out = run(test_core, "lifecycle", poller, n)
     assert f"lifecycle[{poller}]: {n} contexts" in out
+
+
+@pytest.mark.parametrize("transport", ["inproc", "tcp"])
+def test_traffic_of_every_message_size_between_threads(test_core: Path, transport: str) -> None:
+    out = run(test_core, "traffic", transport)
+    assert f"traffic {transport}: 60000 messages" in out

@@ -84,6 +84,35 @@ void sli_msg_init_slice(sli_msg *m, sli_msg_content *block, const void *data, si
     m->u.s.size = size;
 }
 
+int sli_msg_init_copy_slab(sli_msg *m, sli_msg_slab *slab, const void *data, size_t size)
+{
+    if (size <= SLI_MSG_INLINE_MAX || size > SLI_MSG_SLAB_MAX) return sli_msg_init_copy(m, data, size);
+    if (slab->block && !sli_msg_block_shared(slab->block)) {
+        slab->used = 0; /* every slice of it is gone: its bytes are ours again */
+    } else if (!slab->block || SLI_MSG_SLAB_SIZE - slab->used < size) {
+        sli_msg_content *b = sli_msg_block_new(SLI_MSG_SLAB_SIZE);
+        if (!b) {
+            sli_msg_init(m);
+            return -1;
+        }
+        if (slab->block) sli_msg_block_release(slab->block);
+        slab->block = b;
+        slab->used = 0;
+    }
+    unsigned char *p = (unsigned char *)slab->block->data + slab->used;
+    memcpy(p, data, size);
+    sli_msg_init_slice(m, slab->block, p, size);
+    slab->used += (size + 7) & ~(size_t)7;
+    return 0;
+}
+
+void sli_msg_slab_fini(sli_msg_slab *slab)
+{
+    if (slab->block) sli_msg_block_release(slab->block);
+    slab->block = NULL;
+    slab->used = 0;
+}
+
 void sli_msg_init_const(sli_msg *m, const void *data, size_t size)
 {
     m->type = SLI_MSG_CMSG;

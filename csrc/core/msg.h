@@ -87,6 +87,19 @@ static inline bool sli_msg_block_shared(sli_msg_content *block)
 {
     return sli_atomic_int_get(&block->refcnt) > 1;
 }
+/* One thread's current block for copies of medium messages (above the
+ * inline size, up to SLI_MSG_SLAB_MAX bytes): each becomes a slice of the
+ * block instead of a malloc of its own that another thread (an I/O thread,
+ * the peer) frees. A block whose slices are all gone is reused in place. */
+#define SLI_MSG_SLAB_SIZE 8192
+#define SLI_MSG_SLAB_MAX 1024
+typedef struct sli_msg_slab {
+    sli_msg_content *block; /* one reference ours, or NULL */
+    size_t used;
+} sli_msg_slab;
+/* As sli_msg_init_copy, carving from the slab when the size fits it. */
+int sli_msg_init_copy_slab(sli_msg *m, sli_msg_slab *slab, const void *data, size_t size);
+void sli_msg_slab_fini(sli_msg_slab *slab);
 /* Borrows constant data that outlives every copy of the message. */
 void sli_msg_init_const(sli_msg *m, const void *data, size_t size);
 void sli_msg_init_delimiter(sli_msg *m);

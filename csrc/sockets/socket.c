@@ -494,6 +494,7 @@ static void check_destroy(sli_socket *s)
     sli_mutex_fini(&s->monitor_sync);
     s->ops->destroy(s);
     for (int i = 0; i < s->nheld; i++) sli_msg_close(&s->held[i]);
+    sli_msg_slab_fini(&s->send_slab);
     free(s->held);
     free(s->held_data);
     free(s->held_size);

@@ -70,6 +70,7 @@ typedef struct sli_socket {
     sli_poll_entry *reap_handle;
     sli_io_handler reap_handler;
     bool reap_iocp;
+    sli_msg_slab send_slab;        /* sl_send's copies of medium messages (user thread) */
     /* what the receive calls hand out, valid until the next call */
     sli_msg *held;
     const char **held_data;
