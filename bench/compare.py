@@ -497,7 +497,7 @@ def summarise(cell: Cell, lib: str) -> dict[str, Any]:
             # the least disturbed repetition: on a shared machine latency is
             # bimodal (a free core, or a wake-up through the scheduler)
             s["best"] = {"median_us": min(r["median_us"] for r in good)}
-        apis = {r.get("api") for r in good if r.get("api")}
+        apis = {str(r["api"]) for r in good if r.get("api")}
         if apis:
             s["api"] = ", ".join(sorted(apis))
     return s
@@ -507,7 +507,8 @@ def value(cell: Cell, lib: str, metric: str, which: str = "median") -> float | N
     s = summarise(cell, lib) if lib in cell.runs else None
     if not s or s["status"] != "ok":
         return None
-    return s.get(which, {}).get(metric)
+    v = s.get(which, {}).get(metric)
+    return None if v is None else float(v)
 
 
 def show(cell: Cell, lib: str, metric: str, fmt: Any) -> str:
@@ -792,15 +793,15 @@ def tables(cells: list[Cell], libs: list[str], reps: int) -> str:
             if s.get("teardown_problems"):
                 notes.append(f"TEARDOWN {lib} {c.key()}: {'; '.join(s['teardown_problems'])}")
     # noise: how busy the rest of the machine was, and cells whose reps disagree
-    foreign = [
-        r.get("foreign_cores")
+    foreign: list[float] = [
+        float(r["foreign_cores"])
         for c in cells
         for runs in c.runs.values()
         for r in runs
         if r.get("foreign_cores") is not None
     ]
     if foreign:
-        busy = sum(1 for f in foreign if f > 0.25)
+        busy = len([f for f in foreign if f > 0.25])
         out.append(
             f"NOISE  other processes kept a median of {statistics.median(foreign):.2f} "
             f"cores busy during the runs (max {max(foreign):.2f}); {busy} of "
@@ -1018,7 +1019,7 @@ def main() -> int:
             sys.path.insert(0, str(HERE / "c"))
             import build as cbuild  # bench/c/build.py
 
-            c_bins = cbuild.build()
+            c_bins = cbuild.build()  # type: ignore[attr-defined,unused-ignore]
             print("C benchmarks: " + ", ".join(sorted(c_bins)), flush=True)
         except Exception as e:  # no compiler, or a build error
             print(f"C benchmarks skipped: {e}", flush=True)

@@ -103,6 +103,7 @@ def main() -> None:
     pull.close(linger=0)
     ctx.term()
 
+    zmq: Any
     try:
         import zmq
     except ImportError:

@@ -396,7 +396,7 @@ def ping_loop(sock: Any, size: int, count: int, max_s: float, warmup: int) -> di
         if len(recv()) != size:
             raise RuntimeError("bad echo during warm-up")
     clock = time.perf_counter_ns
-    samples = []
+    samples: list[int] = []
     append = samples.append
     t_start = clock()
     t_end = t_start + int(max_s * 1e9)
@@ -731,14 +731,15 @@ def role_percall(spec: dict[str, Any]) -> None:
         t2 = clock()
         ts.append((t1 - t0) / k)
         tr.append((t2 - t1) / k)
+    send_ns, recv_ns = statistics.median(ts), statistics.median(tr)
     res = {
         "ok": got == k * len(ts),
         "rounds": len(ts),
-        "send_ns": statistics.median(ts),
-        "recv_ns": statistics.median(tr),
+        "send_ns": send_ns,
+        "recv_ns": recv_ns,
+        "pair_ns": send_ns + recv_ns,
         "api": "send/recv",
     }
-    res["pair_ns"] = res["send_ns"] + res["recv_ns"]
     emit_result(res)
     emit("TEARDOWN", close_all(ctx, pull, push))
 
@@ -752,7 +753,7 @@ def role_probe(spec: dict[str, Any]) -> None:
     zv = getattr(zmq, "zmq_version", None)
     info["zmq_version"] = zv() if callable(zv) else None
     ctx = zmq.Context()
-    types = {}
+    types: dict[str, bool | str] = {}
     socks = []
     for name in ("PAIR", "PUSH", "PULL", "REQ", "REP"):
         try:
