@@ -15,6 +15,7 @@ pyzmq does), so the child never waits on a reaper that only the parent has.
 from __future__ import annotations
 
 import atexit
+import errno as _errno
 import os
 import threading
 import time
@@ -163,9 +164,11 @@ class Context:
             if lib.sl_ctx_term_start(self._ctx) != 0:
                 raise_errno()
         # Wait without holding the lock and without the GIL (cffi releases
-        # it); a signal interrupts the wait so Ctrl-C still works.
+        # it). A signal makes the wait return EINTR: Python runs its handler
+        # (Ctrl-C raises here) and the wait resumes; anything else is raised.
         while lib.sl_ctx_term_wait(self._ctx, -1) != 0:
-            pass
+            if ffi.errno != _errno.EINTR:
+                raise_errno()
         with self._lock:
             if not self._closed:
                 self._shutdown()
