@@ -73,7 +73,7 @@ from serverlink import poll as _poll
 from serverlink import socket as _socket
 from serverlink._core import ffi, lib
 from serverlink.constants import Flag, PollEvent, SocketOption
-from serverlink.error import ZMQError, error_for
+from serverlink.error import Again, ZMQError, error_for
 from serverlink.frame import Frame, MessageTracker
 
 __all__ = ["Context", "Poller", "Socket"]
@@ -82,11 +82,12 @@ _T = TypeVar("_T")
 _RT = TypeVar("_RT")
 
 _NULL = ffi.NULL
-_sl_recv = lib.sl_recv
-_sl_recv_multipart = lib.sl_recv_multipart
-_sl_send = lib.sl_send
+# The per-message calls: the glue's vectorcall functions (one crossing, the
+# bytes built in C, the GIL kept unless a copy is large), as Socket uses them.
+_fast_send = _socket._fast_send
+_fast_recv = _socket._fast_recv
+_fast_recv_multipart = _socket._fast_recv_multipart
 _sl_getsockopt = lib.sl_getsockopt
-_unpack = ffi.unpack
 _EVENTS = int(SocketOption.EVENTS)
 _DONTWAIT = int(Flag.DONTWAIT)
 _POLLIN = int(PollEvent.POLLIN)
@@ -356,12 +357,10 @@ class Socket(_SyncSocket):
 
     def _try_recv(self, flags: int, copy: bool, track: bool) -> Any:
         if copy:
-            n = _sl_recv(self._s, flags, self._data, self._more)
-            if n >= 0:
-                return _unpack(self._data[0], n)
-            if ffi.errno == _EAGAIN:
+            try:
+                return _fast_recv(self._addr, flags)
+            except Again:
                 return _AGAIN
-            raise self._error()
         try:
             return _SyncSocket.recv(self, flags, copy=False)
         except ZMQError as e:
@@ -371,14 +370,10 @@ class Socket(_SyncSocket):
 
     def _try_recv_multipart(self, flags: int, copy: bool, track: bool) -> Any:
         if copy:
-            n = _sl_recv_multipart(self._s, flags, self._mp_data, self._mp_sizes)
-            if n > 0:
-                d = self._mp_data[0]
-                z = self._mp_sizes[0]
-                return [_unpack(d[i], z[i]) for i in range(n)]
-            if ffi.errno == _EAGAIN:
+            try:
+                return _fast_recv_multipart(self._addr, flags)
+            except Again:
                 return _AGAIN
-            raise self._error()
         try:
             return _SyncSocket.recv_multipart(self, flags, copy=False)
         except ZMQError as e:
@@ -388,11 +383,11 @@ class Socket(_SyncSocket):
 
     def _try_send(self, flags: int, data: Any, copy: bool, track: bool) -> Any:
         if type(data) is bytes and copy and not track:
-            if _sl_send(self._s, data, len(data), flags) == 0:
-                return None
-            if ffi.errno == _EAGAIN:
+            try:
+                _fast_send(self._addr, data, flags)
+            except Again:
                 return _AGAIN
-            raise self._error()
+            return None
         try:
             return _SyncSocket.send(self, data, flags, copy, track)
         except ZMQError as e:

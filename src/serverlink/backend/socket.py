@@ -46,6 +46,17 @@ _NULL = ffi.NULL
 _EINTR = _errno.EINTR
 _sl_send = lib.sl_send
 _sl_recv = lib.sl_recv
+# bytes in, bytes out: the glue's one-crossing functions (serverlink.socket)
+_fast_send = serverlink.socket._fast_send
+_fast_recv = serverlink.socket._fast_recv
+_SLError = serverlink.ZMQError
+
+
+def _pyzmq_error(e: serverlink.ZMQError) -> ZMQError:
+    """pyzmq's exception for one of serverlink's (the fast calls raise those)."""
+    return error_for(e.errno if e.errno is not None else _errno.EINVAL)
+
+
 _unpack = ffi.unpack
 _ROUTING_ID = int(SocketOption.ROUTING_ID)
 _BYTES = frozenset(int(o) for o in BYTES_OPTIONS)
@@ -83,6 +94,7 @@ class _NoSocket:
     """The handle of a backend socket whose construction failed: closed, NULL."""
 
     _s: Any = _NULL
+    _addr = 0
     closed = True
     underlying = 0
 
@@ -283,11 +295,11 @@ class Socket:
     def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """Send one frame (see pyzmq's ``Socket.send``)."""
         if type(data) is bytes and copy:
-            if _sl_send(self._sl_handle._s, data, len(data), flags) == 0:
-                return None
-            if ffi.errno != _EINTR:
-                raise_last()
-            return self._retry_send(data, flags)
+            try:
+                _fast_send(self._sl_handle._addr, data, flags)
+            except _SLError as e:
+                raise _pyzmq_error(e) from None
+            return None
         if isinstance(data, str):
             raise TypeError("unicode not allowed, use send_string")
         if isinstance(data, Frame):
@@ -337,14 +349,10 @@ class Socket:
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """Receive one frame: bytes, or a ``zmq.Frame`` with ``copy=False``."""
         if copy:
-            n = _sl_recv(self._sl_handle._s, flags, self._sl_data, self._sl_more)
-            if n >= 0:
-                return _unpack(self._sl_data[0], n)
-            while ffi.errno == _EINTR:
-                n = _sl_recv(self._sl_handle._s, flags, self._sl_data, self._sl_more)
-                if n >= 0:
-                    return _unpack(self._sl_data[0], n)
-            raise_last()
+            try:
+                return _fast_recv(self._sl_handle._addr, flags)
+            except _SLError as e:
+                raise _pyzmq_error(e) from None
         while True:
             m = lib.sl_recv_msg(self._sl_handle._s, flags)
             if m != _NULL:
