@@ -27,6 +27,17 @@ def ctx() -> Iterator[serverlink.Context]:
         c.destroy(linger=0)
 
 
+@pytest.fixture
+def pctx() -> Iterator[object]:
+    """A pyzmq (libzmq) context, the peer no one here wrote."""
+    pyzmq = pytest.importorskip("zmq")
+    c = pyzmq.Context()
+    try:
+        yield c
+    finally:
+        c.destroy(linger=0)
+
+
 def open_fds() -> int:
     """Number of open fds of this process (Linux: /proc/self/fd)."""
     return len(os.listdir("/proc/self/fd"))

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 
 import pytest
 
@@ -209,14 +208,6 @@ def test_typed_option_properties_read_and_write(ctx: Context) -> None:
     assert s.last_endpoint.startswith(b"tcp://127.0.0.1:")
     with pytest.raises(AttributeError):
         s.last_endpoint = b"x"  # type: ignore[misc]
-
-
-@pytest.fixture
-def pctx() -> Iterator[object]:
-    pyzmq = pytest.importorskip("zmq")
-    c = pyzmq.Context()
-    yield c
-    c.destroy(linger=0)
 
 
 def test_helpers_interoperate_with_pyzmq(ctx: Context, pctx: object) -> None:

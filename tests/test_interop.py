@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,6 @@ from serverlink import Context
 pytestmark = pytest.mark.timeout(60)
 
 TIMEOUT = 5000
-
-
-@pytest.fixture
-def pctx() -> Iterator[pyzmq.Context]:
-    c = pyzmq.Context()
-    yield c
-    c.destroy(linger=0)
 
 
 @pytest.fixture(params=["tcp", "ipc"])

@@ -6,7 +6,6 @@ import os
 import socket as pysocket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,6 @@ from serverlink import Again, Context, ZMQError
 from serverlink.utils.monitor import recv_monitor_message
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def pctx() -> Iterator[pyzmq.Context]:
-    c = pyzmq.Context()
-    yield c
-    c.destroy(linger=0)
 
 
 @pytest.fixture(params=["tcp", "ipc"])
