@@ -20,6 +20,17 @@
         } \
     } while (0)
 
+/* What every test program's main() does first: stdout unbuffered (a crash
+ * still shows what passed before it) and, on Windows, Winsock started. */
+static inline void test_main_init(void)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+#ifdef _WIN32
+    WSADATA wsa;
+    CHECK(WSAStartup(MAKEWORD(2, 2), &wsa) == 0);
+#endif
+}
+
 typedef struct test_loop {
     sl_loop *loop;
     sl_handle *handle;   /* fd mode */

@@ -205,11 +205,7 @@ static int test_traffic(const char *transport)
 
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, NULL, _IONBF, 0);
-#ifdef _WIN32
-    WSADATA wsa;
-    CHECK(WSAStartup(MAKEWORD(2, 2), &wsa) == 0);
-#endif
+    test_main_init();
     if (argc < 2) {
         fprintf(stderr, "usage: %s ypipe|mailbox|lifecycle <poller> <n>|traffic inproc|tcp\n", argv[0]);
         return 2;

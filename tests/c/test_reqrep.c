@@ -241,11 +241,7 @@ static int test_churn(void)
 
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, NULL, _IONBF, 0);
-#ifdef _WIN32
-    WSADATA wsa;
-    CHECK(WSAStartup(MAKEWORD(2, 2), &wsa) == 0);
-#endif
+    test_main_init();
     if (argc < 2) {
         fprintf(stderr, "usage: %s reqrep|routerdealer|churn\n", argv[0]);
         return 2;
