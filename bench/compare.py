@@ -527,6 +527,13 @@ def tables(cells: list[Cell], libs: list[str], reps: int) -> str:
     sl = "serverlink"
     find = {(c.kind, c.transport, c.mode, c.size, c.pattern): c for c in cells}
 
+    def ratios(c: Cell, metric: str, which: str = "median") -> list[str]:
+        """serverlink's value over each other library's, one column each."""
+        if sl not in libs:
+            return []
+        mine = value(c, sl, metric, which)
+        return [fmt_ratio(mine, value(c, lib, metric, which)) for lib in libs if lib != sl]
+
     def line(cols: list[str], widths: list[int]) -> str:
         return "  ".join(
             c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cols, widths))
@@ -558,12 +565,7 @@ def tables(cells: list[Cell], libs: list[str], reps: int) -> str:
                         else ""
                     )
                 )
-            if sl in libs:
-                for lib in libs:
-                    if lib != sl:
-                        cols.append(
-                            fmt_ratio(value(c, sl, "msgs_per_s"), value(c, lib, "msgs_per_s"))
-                        )
+            cols += ratios(c, "msgs_per_s")
             out.append(line(cols, w))
         out.append("")
 
@@ -590,16 +592,7 @@ def tables(cells: list[Cell], libs: list[str], reps: int) -> str:
                     + (f" / {fmt_us(p99)}" if p99 is not None else "")
                     + (f" [{fmt_us(best)}]" if best is not None else "")
                 )
-            if sl in libs:
-                for which in ("median", "best"):
-                    for lib in libs:
-                        if lib != sl:
-                            cols.append(
-                                fmt_ratio(
-                                    value(c, sl, "median_us", which),
-                                    value(c, lib, "median_us", which),
-                                )
-                            )
+            cols += ratios(c, "median_us") + ratios(c, "median_us", "best")
             out.append(line(cols, w))
         out.append("")
 
@@ -625,10 +618,7 @@ def tables(cells: list[Cell], libs: list[str], reps: int) -> str:
                     if snd is not None and rcv is not None
                     else show(c, lib, "send_ns", str)
                 )
-            if sl in libs:
-                for lib in libs:
-                    if lib != sl:
-                        cols.append(fmt_ratio(value(c, sl, "pair_ns"), value(c, lib, "pair_ns")))
+            cols += ratios(c, "pair_ns")
             out.append(line(cols, w))
         out.append("")
 
@@ -649,12 +639,7 @@ def tables(cells: list[Cell], libs: list[str], reps: int) -> str:
                 v = show(c, lib, "msgs_per_s", fmt_rate)
                 mb = value(c, lib, "mb_per_s")
                 cols.append(v + (f" ({mb:.0f})" if mb is not None else ""))
-            if sl in libs:
-                for lib in libs:
-                    if lib != sl:
-                        cols.append(
-                            fmt_ratio(value(c, sl, "msgs_per_s"), value(c, lib, "msgs_per_s"))
-                        )
+            cols += ratios(c, "msgs_per_s")
             out.append(line(cols, w))
         out.append("")
 
@@ -677,12 +662,7 @@ def tables(cells: list[Cell], libs: list[str], reps: int) -> str:
                     show(c, lib, "msgs_per_s", fmt_rate)
                     + (f" [{s['api']}]" if s.get("api") else "")
                 )
-            if sl in libs:
-                for lib in libs:
-                    if lib != sl:
-                        cols.append(
-                            fmt_ratio(value(c, sl, "msgs_per_s"), value(c, lib, "msgs_per_s"))
-                        )
+            cols += ratios(c, "msgs_per_s")
             out.append(line(cols, w))
         out.append("")
 

@@ -79,6 +79,8 @@ int sl_send(sl_socket *s, const char *data, size_t len, int flags)
     return 0;
 }
 
+int sl_last_send_woke(const sl_socket *s) { return s && s->last_send_woke; }
+
 int sl_send_multipart(sl_socket *s, const char *const *data, const size_t *lens, int n, int flags)
 {
     CHECK_SOCKET(s, -1);

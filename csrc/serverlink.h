@@ -104,6 +104,10 @@ int sl_send(sl_socket *s, const char *data, size_t len, int flags);
 int sl_send_multipart(sl_socket *s, const char *const *data, const size_t *lens, int n, int flags);
 /* Sends another reference to a message (a received frame, say): no copy. */
 int sl_send_msg(sl_socket *s, sl_msg *m, int flags);
+/* 1 if the last successful send on s woke a sleeping reader (a peer's
+ * thread or an I/O thread), else 0: a binding's hint for whether the next
+ * send is worth releasing its interpreter lock for. */
+int sl_last_send_woke(const sl_socket *s);
 /* Zero-copy: data stays the caller's until `token` comes back from
  * sl_relq_take() on q, once every copy of the message is gone. */
 int sl_send_zc(sl_socket *s, const char *data, size_t len, int flags, sl_relq *q, uint64_t token);

@@ -247,7 +247,10 @@ void sli_pipe_flush(sli_pipe *p)
 {
     /* The peer is gone: nothing more may be written to its queue. */
     if (p->state == SLI_PIPE_TERM_ACK_SENT) return;
-    if (p->out && !msgq_flush(p->out)) sli_send_cmd(&p->peer->obj, SLI_CMD_ACTIVATE_READ, NULL);
+    if (p->out && !msgq_flush(p->out)) {
+        if (p->wakes) (*p->wakes)++;
+        sli_send_cmd(&p->peer->obj, SLI_CMD_ACTIVATE_READ, NULL);
+    }
 }
 
 void sli_pipe_process_activate_read(sli_pipe *p)

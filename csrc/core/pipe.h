@@ -73,6 +73,7 @@ typedef struct sli_pipe {
     void *sink;
     int state;
     bool delay;                 /* deliver pending inbound messages on peer's term */
+    uint64_t *wakes;            /* not owned: counts flushes that woke the peer (or NULL) */
     bool conflate;
     /* for the owning socket */
     int aidx[2];                /* positions in up to two socket arrays */

@@ -136,6 +136,7 @@ const sli_pipe_sink_ops sli_socket_sink_ops = {
 void sli_socket_attach_pipe(sli_socket *s, sli_pipe *p, bool subscribe_to_all, bool locally_initiated)
 {
     sli_pipe_set_sink(p, &sli_socket_sink_ops, s);
+    p->wakes = &s->peer_wakes;
     if (s->npipes == s->pipes_cap) {
         s->pipes_cap = s->pipes_cap ? s->pipes_cap * 2 : 4;
         sli_pipe **n = realloc(s->pipes, (size_t)s->pipes_cap * sizeof *n);
@@ -348,6 +349,15 @@ static int remaining(uint64_t end_ms)
     return now >= end_ms ? 0 : (int)(end_ms - now);
 }
 
+/* xsend, noting whether it woke a sleeping reader (sl_last_send_woke). */
+static int xsend(sli_socket *s, sli_msg *m)
+{
+    uint64_t before = s->peer_wakes;
+    if (s->ops->xsend(s, m) != 0) return -1;
+    s->last_send_woke = s->peer_wakes != before;
+    return 0;
+}
+
 int sli_socket_send(sli_socket *s, sli_msg *m, int flags)
 {
     if (s->ctx_terminated) {
@@ -357,14 +367,14 @@ int sli_socket_send(sli_socket *s, sli_msg *m, int flags)
     if (sli_socket_process_commands(s, 0, true) != 0) return -1;
     m->flags &= (uint8_t)~SLI_MSG_MORE;
     if (flags & SLI_SNDMORE) m->flags |= SLI_MSG_MORE;
-    if (s->ops->xsend(s, m) == 0) return 0;
+    if (xsend(s, m) == 0) return 0;
     if (errno != EAGAIN) return -1;
     if ((flags & SLI_DONTWAIT) || s->options.sndtimeo == 0) return -1;
     int timeout = s->options.sndtimeo;
     uint64_t end = timeout > 0 ? sli_clock_ms() + (uint64_t)timeout : 0;
     for (;;) {
         if (sli_socket_process_commands(s, timeout, false) != 0) return -1;
-        if (s->ops->xsend(s, m) == 0) return 0;
+        if (xsend(s, m) == 0) return 0;
         if (errno != EAGAIN) return -1;
         if (timeout > 0) {
             timeout = remaining(end);

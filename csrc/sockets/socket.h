@@ -71,6 +71,8 @@ typedef struct sli_socket {
     sli_io_handler reap_handler;
     bool reap_iocp;
     sli_msg_slab send_slab;        /* sl_send's copies of medium messages (user thread) */
+    uint64_t peer_wakes;           /* this socket's flushes that woke a sleeping reader */
+    bool last_send_woke;           /* the last sl_send* call was one of them */
     /* what the receive calls hand out, valid until the next call */
     sli_msg *held;
     const char **held_data;

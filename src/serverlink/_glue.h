@@ -44,37 +44,41 @@ static int slpy_keeps_gil(const char *wrapper)
 
 #define SLPY_DONTWAIT 1
 
-/* Sends, like receives, first try without blocking and with the GIL held
- * (a send that the pipe takes wakes at most its reader, with one write to
- * an eventfd), and release the GIL only to block. Releasing it around every
- * send handed the GIL to the other thread of a two-thread pipeline once per
- * message: inproc PUSH/PULL 16 B went from 1.13M to 2.72M msg/s by keeping
- * it, with the two-thread PAIR round trip unchanged (74 us vs 74 us in the
- * VM's slow-wake mode; strace counts 1,325 futex calls per 40,000 one-way
- * messages against 848: a woken peer seldom finds the GIL still held, for
- * the sender drops it within the microsecond when its own receive blocks).
- * A failed try leaves nothing sent (multipart is all or nothing; a message
- * sent by reference keeps its reference). */
+/* Sends, like receives, first try without blocking and with the GIL held,
+ * and release the GIL to block -- and also when the send is likely to wake
+ * a thread that will want the GIL at once. Releasing it around every send
+ * handed the GIL to the other thread of a two-thread pipeline once per
+ * message (inproc PUSH/PULL 16 B: 1.13M msg/s; 2.7M keeping it). But a send
+ * that wakes a sleeping reader (its eventfd write) lets that reader run
+ * within the microsecond, while we still hold the GIL: it then sleeps again
+ * on the GIL, a second wake-up per hop (two-thread PAIR round trip 9.1 us
+ * keeping it, 5.2 for pyzmq, with the VM's wake-ups fast). So a socket whose
+ * last send woke its reader (sl_last_send_woke: a ping-pong, every time; a
+ * stream, seldom) sends without the GIL. Above SLPY_BIG_COPY the copy
+ * itself is worth giving the GIL away for: keeping it through a 1 MiB
+ * memcpy serialised the two threads of an inproc pipeline (1 MiB PUSH/PULL:
+ * 2.2k msg/s; releasing it 7.5-8.0k, pyzmq 6.1-6.4k). A failed try leaves
+ * nothing sent (multipart is all or nothing; a message sent by reference
+ * keeps its reference). */
+#define SLPY_BIG_COPY (64 * 1024)
+
 static int slpy_send_done(int rc, int flags)
 {
     return rc == 0 || errno != EAGAIN || (flags & SLPY_DONTWAIT);
 }
 
-/* Above this size the copy itself is long enough to give the GIL away
- * for: keeping it through a 1 MiB memcpy serialised the two threads of an
- * inproc pipeline (1 MiB PUSH/PULL: 2.2k msg/s; with the release on both
- * sides 7.5-8.0k, pyzmq 6.1-6.4k). */
-#define SLPY_BIG_COPY (64 * 1024)
+static int slpy_send_unlocked(const sl_socket *s, size_t len)
+{
+    return len >= SLPY_BIG_COPY || sl_last_send_woke(s);
+}
 
 static int slpy_send(sl_socket *s, const char *data, size_t len, int flags)
 {
     int rc;
-    if (len >= SLPY_BIG_COPY) {
-        SLPY_BLOCKING(rc, sl_send(s, data, len, flags));
-        return rc;
+    if (!slpy_send_unlocked(s, len)) {
+        rc = sl_send(s, data, len, flags | SLPY_DONTWAIT);
+        if (slpy_send_done(rc, flags)) return rc;
     }
-    rc = sl_send(s, data, len, flags | SLPY_DONTWAIT);
-    if (slpy_send_done(rc, flags)) return rc;
     SLPY_BLOCKING(rc, sl_send(s, data, len, flags));
     return rc;
 }
@@ -85,20 +89,21 @@ static int slpy_send_multipart(sl_socket *s, const char *const *data, const size
     int rc;
     size_t total = 0;
     for (int i = 0; i < n; i++) total += lens[i];
-    if (total >= SLPY_BIG_COPY) {
-        SLPY_BLOCKING(rc, sl_send_multipart(s, data, lens, n, flags));
-        return rc;
+    if (!slpy_send_unlocked(s, total)) {
+        rc = sl_send_multipart(s, data, lens, n, flags | SLPY_DONTWAIT);
+        if (slpy_send_done(rc, flags)) return rc;
     }
-    rc = sl_send_multipart(s, data, lens, n, flags | SLPY_DONTWAIT);
-    if (slpy_send_done(rc, flags)) return rc;
     SLPY_BLOCKING(rc, sl_send_multipart(s, data, lens, n, flags));
     return rc;
 }
 
 static int slpy_send_msg(sl_socket *s, sl_msg *m, int flags)
 {
-    int rc = sl_send_msg(s, m, flags | SLPY_DONTWAIT);
-    if (slpy_send_done(rc, flags)) return rc;
+    int rc;
+    if (!slpy_send_unlocked(s, 0)) {
+        rc = sl_send_msg(s, m, flags | SLPY_DONTWAIT);
+        if (slpy_send_done(rc, flags)) return rc;
+    }
     SLPY_BLOCKING(rc, sl_send_msg(s, m, flags));
     return rc;
 }
