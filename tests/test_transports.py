@@ -429,6 +429,10 @@ def test_lingering_connect_reconnects_and_delivers(pctx: pyzmq.Context) -> None:
     """A closed socket keeps trying to deliver for LINGER ms, across a failed
     connection (as libzmq): its queue is not dropped at the first failure."""
     listener = pysocket.socket()
+    # When conn.close() runs before the greeting arrives it sends a FIN, not
+    # an RST, and leaves a TIME-WAIT on the port; without SO_REUSEADDR here
+    # that TIME-WAIT refuses pyzmq's (SO_REUSEADDR) bind for 60 s.
+    listener.setsockopt(pysocket.SOL_SOCKET, pysocket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     port = listener.getsockname()[1]
