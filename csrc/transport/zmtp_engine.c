@@ -328,8 +328,19 @@ static void engine_out_event(sli_io_handler *h)
 void sli_engine_restart_output(sli_engine *e)
 {
     if (e->state != ST_ACTIVE) return;
-    set_pollout(e);
-    /* Write now rather than after another trip through the poller. */
+    /* Write now rather than after another trip through the poller. A batch
+     * of small messages is written without asking for POLLOUT first: the
+     * write usually completes, and asking costs two epoll_ctl calls and a
+     * wake-up of the loop per activation -- on every hop of a round trip.
+     * A large body is written with POLLOUT already asked for, as before:
+     * without it, 1 MiB over tcp with both engines on one I/O thread fell
+     * from 3.7-4.2k to 2.0k msg/s, consistently (the kernel then paced the
+     * stream from the reader's ACKs). */
+    if (e->out_pos == e->out_len && !e->has_out_body) {
+        e->out_pos = e->out_len = 0;
+        fill_batch(e);
+    }
+    if (e->has_out_body) set_pollout(e);
     engine_out_event(&e->handler);
 }
 
