@@ -205,17 +205,16 @@ class Socket(_SyncSocket):
 
     def __init__(self, context: _context.Context, socket_type: int) -> None:
         super().__init__(context, socket_type)
-        d = self.__dict__
-        d["_rw"] = _Waiters()
-        d["_sw"] = _Waiters()
-        d["_polls"] = []  # (future, events, from a Poller) of awaited polls
-        d["_waiting"] = 0  # operations waiting, every kind: nonzero -> pump after calls
-        d["_fd"] = int(_SyncSocket.getsockopt(self, SocketOption.FD))
-        d["_loop"] = None
-        d["_watching"] = False
-        d["_unwatch_scheduled"] = False
-        d["_rcvtimeo"] = -1
-        d["_sndtimeo"] = -1
+        self._rw = _Waiters()
+        self._sw = _Waiters()
+        self._polls = []  # (future, events, from a Poller) of awaited polls
+        self._waiting = 0  # operations waiting, every kind: nonzero -> pump after calls
+        self._fd = int(_SyncSocket.getsockopt(self, SocketOption.FD))
+        self._loop = None
+        self._watching = False
+        self._unwatch_scheduled = False
+        self._rcvtimeo = -1
+        self._sndtimeo = -1
 
     # -- readiness --------------------------------------------------------
 
@@ -281,15 +280,14 @@ class Socket(_SyncSocket):
         if self._closed:
             raise _socket._closed_error()
         _add_reader(loop, self._fd, self._pump)
-        d = self.__dict__
-        d["_loop"] = loop
-        d["_watching"] = True
+        self._loop = loop
+        self._watching = True
         return loop
 
     def _unwatch(self) -> None:
         loop = self._loop
         if self._watching and loop is not None:
-            self.__dict__["_watching"] = False
+            self._watching = False
             _remove_reader(loop, self._fd)
 
     def _idle(self) -> None:
@@ -302,10 +300,10 @@ class Socket(_SyncSocket):
         except RuntimeError:  # the loop is closed
             self._unwatch()
             return
-        self.__dict__["_unwatch_scheduled"] = True
+        self._unwatch_scheduled = True
 
     def _unwatch_if_idle(self) -> None:
-        self.__dict__["_unwatch_scheduled"] = False
+        self._unwatch_scheduled = False
         if not self._waiting:
             self._unwatch()
 
@@ -323,7 +321,7 @@ class Socket(_SyncSocket):
         cur: list[asyncio.Future[None]] = []
         timer = loop.call_at(deadline, _expire, cur) if deadline is not None else None
         w.active += 1
-        self.__dict__["_waiting"] += 1
+        self._waiting += 1
         try:
             fut = loop.create_future()
             w.queue.append(fut)
@@ -347,7 +345,7 @@ class Socket(_SyncSocket):
             if timer is not None:
                 timer.cancel()
             w.active -= 1
-            self.__dict__["_waiting"] -= 1
+            self._waiting -= 1
             if self._waiting:
                 self._pump()  # done or gone: the next waiter may go now
             else:
@@ -543,14 +541,14 @@ class Socket(_SyncSocket):
         self._watch()
         entry = (fut, flags, from_poller)
         self._polls.append(entry)
-        self.__dict__["_waiting"] += 1
+        self._waiting += 1
 
         def remove() -> None:
             try:
                 self._polls.remove(entry)
             except ValueError:
                 return
-            self.__dict__["_waiting"] -= 1
+            self._waiting -= 1
             if not self._waiting:
                 self._idle()
 
@@ -567,9 +565,9 @@ class Socket(_SyncSocket):
     def setsockopt(self, option: int, value: int | bytes) -> None:
         super().setsockopt(option, value)
         if option == SocketOption.RCVTIMEO:
-            self.__dict__["_rcvtimeo"] = int(value)
+            self._rcvtimeo = int(value)
         elif option == SocketOption.SNDTIMEO:
-            self.__dict__["_sndtimeo"] = int(value)
+            self._sndtimeo = int(value)
         self._after_call()
 
     set = setsockopt
