@@ -58,7 +58,7 @@ def main() -> None:
     ctx, push, pull = queue_pair(serverlink)
     send, recv = push.send, pull.recv
     s_in, s_out = push._s, pull._s
-    data, more = pull._data, pull._more
+    data, more = ffi.new("const char **"), ffi.new("int *")
     sl_send, sl_recv, unpack = lib.sl_send, lib.sl_recv, ffi.unpack
 
     def fill_api() -> None:

@@ -64,15 +64,16 @@ sli_msg_content *sli_msg_block_new(size_t size)
     return c;
 }
 
-static void content_release(sli_msg_content *c, int n)
+/* Drops n references; true if they were the last (the block is freed). */
+static bool content_release(sli_msg_content *c, int n)
 {
-    if (sli_atomic_int_add(&c->refcnt, -n) == 0) {
-        if (c->ffn) c->ffn(c->data, c->hint);
-        free(c);
-    }
+    if (sli_atomic_int_add(&c->refcnt, -n) != 0) return false;
+    if (c->ffn) c->ffn(c->data, c->hint);
+    free(c);
+    return true;
 }
 
-void sli_msg_block_release(sli_msg_content *block) { content_release(block, 1); }
+void sli_msg_block_release(sli_msg_content *block) { (void)content_release(block, 1); }
 
 void sli_msg_init_slice(sli_msg *m, sli_msg_content *block, const void *data, size_t size)
 {
@@ -130,7 +131,7 @@ void sli_msg_init_delimiter(sli_msg *m)
 
 void sli_msg_close(sli_msg *m)
 {
-    if (sli_msg_has_content(m)) content_release(m->u.l.content, 1);
+    if (sli_msg_has_content(m)) (void)content_release(m->u.l.content, 1);
     sli_msg_init(m);
 }
 
@@ -147,11 +148,5 @@ void sli_msg_add_refs(sli_msg *m, int n)
 
 void sli_msg_rm_refs(sli_msg *m, int n)
 {
-    if (n <= 0 || !sli_msg_has_content(m)) return;
-    sli_msg_content *c = m->u.l.content;
-    if (sli_atomic_int_add(&c->refcnt, -n) == 0) {
-        if (c->ffn) c->ffn(c->data, c->hint);
-        free(c);
-        sli_msg_init(m);
-    }
+    if (n > 0 && sli_msg_has_content(m) && content_release(m->u.l.content, n)) sli_msg_init(m);
 }

@@ -250,10 +250,6 @@ class Socket:
         self._addr = int(ffi.cast("uintptr_t", s))  # what the fast path takes
         self.context = context
         self._type = socket_type
-        self._data = ffi.new("const char **")
-        self._more = ffi.new("int *")
-        self._mp_data = ffi.new("const char ***")
-        self._mp_sizes = ffi.new("size_t **")
         self._optval = ffi.new("char[256]")
         self._optlen = ffi.new("size_t *")
         self._ev = ffi.new("int *")
