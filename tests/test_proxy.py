@@ -173,6 +173,17 @@ def test_proxy_to_itself_echoes_through_a_router(h: Harness) -> None:
         assert req.recv() == b"ping %d" % i
 
 
+def test_proxy_to_itself_echoes_through_a_rep(h: Harness) -> None:
+    # A REP can send only once it has received: the proxy takes the request
+    # without asking for POLLOUT first, as libzmq's does (asking first spun).
+    rep = h.sock(zmq.REP, bind="inproc://echo-rep")
+    h.run(lambda: zmq.proxy(rep, rep), rep)
+    req = h.sock(zmq.REQ, connect="inproc://echo-rep")
+    for text in (b"hello", b"hello again"):
+        req.send(text)
+        assert req.recv() == text
+
+
 @pytest.mark.parametrize("control_type", [zmq.PAIR, zmq.REP])
 def test_steerable_pause_resume_statistics_terminate(h: Harness, control_type: int) -> None:
     frontend = h.sock(zmq.PULL, bind="inproc://sfe")

@@ -6,7 +6,9 @@
  * message is taken from the source only while the destination can take it
  * without waiting, so the call does not block on the destination: its
  * caller waits for POLLOUT with sl_poll, and stays free to read its control
- * socket. The capture socket may block, as in libzmq. Parts and their bytes
+ * socket. One socket on both sides (a REP or ROUTER echoing) is not asked
+ * first: a REP can send only once it has received, so its reply may wait,
+ * as libzmq's proxy does. The capture socket may block, as in libzmq. Parts and their bytes
  * are counted as libzmq 4.3.5 counts them. */
 #include "socket.h"
 #include "../serverlink.h"
@@ -45,7 +47,7 @@ int sl_proxy_forward(sl_socket *from, sl_socket *to, sl_socket *capture, int max
         return -1;
     }
     int moved = 0;
-    while (moved < max && to->ops->xhas_out(to)) {
+    while (moved < max && (from == to || to->ops->xhas_out(to))) {
         bool first = true;
         for (;;) {
             sli_msg m;
