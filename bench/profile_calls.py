@@ -19,9 +19,8 @@ import time
 import timeit
 from typing import Any, Callable
 
-from serverlink._core import ffi, lib
-
 import serverlink
+from serverlink._core import ffi, lib
 
 K = 500
 ROUNDS = 300
@@ -57,7 +56,7 @@ def main() -> None:
     payload = b"x" * size
     ctx, push, pull = queue_pair(serverlink)
     send, recv = push.send, pull.recv
-    s_in, s_out = push._s, pull._s
+    s_in, s_out = ffi.cast("sl_socket *", push._addr), ffi.cast("sl_socket *", pull._addr)
     data, more = ffi.new("const char **"), ffi.new("int *")
     sl_send, sl_recv, unpack = lib.sl_send, lib.sl_recv, ffi.unpack
 
@@ -129,7 +128,7 @@ def main() -> None:
     # one attribute read: serverlink.Socket vs plain classes
     class Plain:
         def __init__(self) -> None:
-            self._s = 1
+            self._addr = 1
 
     class WithGetattr(Plain):
         def __getattr__(self, name: str) -> Any:
@@ -137,14 +136,14 @@ def main() -> None:
 
     ctx2 = serverlink.Context()
     sock = ctx2.socket(serverlink.PULL)
-    print("one attribute read (obj._s), ns:")
+    print("one attribute read (obj._addr), ns:")
     for label, obj in (
         ("serverlink.Socket", sock),
         ("plain class", Plain()),
         ("plain class + __getattr__", WithGetattr()),
     ):
         n = 1_000_000
-        t = min(timeit.repeat("o._s", globals={"o": obj}, number=n, repeat=5)) / n * 1e9
+        t = min(timeit.repeat("o._addr", globals={"o": obj}, number=n, repeat=5)) / n * 1e9
         print(f"  {label:28s} {t:5.1f}")
     sock.close(linger=0)
     ctx2.term()

@@ -19,9 +19,9 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-from serverlink._core import ffi, lib
 
 import serverlink
+from serverlink import _binding
 
 BACKEND = "serverlink.backend"
 NATIVE = "native"  # pyzmq's own backend (its bundled libzmq)
@@ -72,11 +72,15 @@ def test_poll_reports_eterm_at_once_when_term_stops_its_socket(ctx: serverlink.C
     result: list[tuple[int, bool]] = []
 
     def poll() -> None:
-        item = ffi.new("sl_pollitem[]", 1)
-        item[0].socket = s._s
-        item[0].events = serverlink.POLLIN
-        rc = lib.sl_poll(item, 1, 10_000)
-        result.append((rc, ffi.errno == serverlink.ETERM))
+        item = _binding.PollItems(1)
+        h = s._h
+        assert h is not None
+        item.set_socket(0, h, serverlink.POLLIN)
+        try:
+            rc = item.poll(10_000)
+            result.append((rc, False))
+        except serverlink.ContextTerminated:
+            result.append((-1, True))
         s.close()
 
     t = threading.Thread(target=poll)

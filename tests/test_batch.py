@@ -10,20 +10,19 @@ from typing import Any
 import pytest
 
 import serverlink as zmq
-from serverlink import Context
-from serverlink import socket as socket_mod
+from serverlink import Context, _binding
 
 pytestmark = pytest.mark.timeout(60)
 
-GLUE = socket_mod._install_fast_path(use_glue=True)
-CFFI = socket_mod._install_fast_path(use_glue=False)
+GLUE = _binding.fast_functions(use_glue=True)
+CFFI = _binding.fast_functions(use_glue=False)
 
 
 class Batch:
     """send_many / recv_many of one implementation, called as Socket calls them."""
 
-    def __init__(self, impl: tuple[Any, ...]) -> None:
-        self._send_many, self._recv_many = impl[4], impl[5]
+    def __init__(self, impl: _binding.FastFunctions) -> None:
+        self._send_many, self._recv_many = impl.send_many, impl.recv_many
 
     def send_many(self, s: zmq.Socket, msgs: Any, flags: int = 0) -> int:
         if type(msgs) not in (list, tuple):
@@ -37,7 +36,7 @@ class Batch:
 @pytest.fixture(params=["glue", "cffi"])
 def batch(request: pytest.FixtureRequest) -> Batch:
     impl = GLUE if request.param == "glue" else CFFI
-    if request.param == "glue" and GLUE[4] is CFFI[4]:
+    if request.param == "glue" and GLUE.send_many is CFFI.send_many:
         pytest.skip("the glue is not available on this interpreter")
     return Batch(impl)
 

@@ -75,7 +75,7 @@ def test_events_reports_term_on_the_call_that_processes_stop() -> None:
     term = threading.Thread(target=c.term)
     term.start()
     deadline = time.monotonic() + 10
-    while zmq._lib.sl_ctx_terminating(c._ctx) == 0:  # `stop` is sent once this says so
+    while not c._check_open().terminating():  # `stop` is sent once this says so
         assert time.monotonic() < deadline
         time.sleep(0.01)
     with pytest.raises(ContextTerminated):
@@ -258,3 +258,83 @@ def test_exit_with_a_daemon_thread_inside_a_poll_neither_crashes_nor_hangs() -> 
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
         assert r.returncode == 0, r.stderr
         assert time.monotonic() - t0 < 10
+
+
+def _call(ctx: Context, how: str, errors: list[BaseException]) -> None:
+    try:
+        if how == "term":
+            ctx.term()
+        else:
+            ctx.destroy(linger=0)
+    except BaseException as e:
+        errors.append(e)
+
+
+@pytest.mark.parametrize(
+    "first,second", [("term", "term"), ("term", "destroy"), ("destroy", "destroy")]
+)
+def test_concurrent_term_and_destroy_all_return_once_the_socket_is_closed(
+    first: str, second: str
+) -> None:
+    # Two threads end one context while a socket is open; a third closes it.
+    # Both calls return, once, and nothing crashes (the C context has one
+    # waiter; the second caller used to wait in C too: it hung, or read the
+    # context after the first had freed it).
+    for i in range(25):
+        ctx = Context()
+        s = ctx.socket(zmq.PAIR)
+        s.bind(f"inproc://concurrent-{i}")
+        errors: list[BaseException] = []
+        enders = [
+            threading.Thread(target=_call, args=(ctx, how, errors)) for how in (first, second)
+        ]
+        for t in enders:
+            t.start()
+        time.sleep(0.002 * (i % 5))  # vary the interleaving
+        closer = threading.Thread(target=s.close)
+        closer.start()
+        for t in (*enders, closer):
+            t.join(10)
+            assert not t.is_alive(), f"round {i}: a {first}/{second} call did not return"
+        assert errors == []
+        assert ctx.closed
+
+
+def test_term_logs_the_sockets_it_waits_for(caplog: pytest.LogCaptureFixture) -> None:
+    ctx = Context()
+    ctx.term_warning_after = 0.2
+    push = ctx.socket(zmq.PUSH)
+    push.connect("tcp://127.0.0.1:1")
+    router = ctx.socket(zmq.ROUTER)
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    term = threading.Thread(target=ctx.term)
+    with caplog.at_level("WARNING", logger="serverlink"):
+        term.start()
+        deadline = time.monotonic() + 10
+        while not caplog.records and time.monotonic() < deadline:
+            time.sleep(0.02)
+        push.close()
+        router.close()
+        term.join(10)
+    assert not term.is_alive()
+    assert len(caplog.records) == 1
+    text = caplog.records[0].getMessage()
+    assert "2 socket(s) still open" in text
+    assert "PUSH (connect tcp://127.0.0.1:1)" in text
+    assert f"ROUTER (bind tcp://127.0.0.1:{port})" in text
+    assert "term_warning_after" in text
+
+
+def test_term_warning_is_off_with_none(caplog: pytest.LogCaptureFixture) -> None:
+    ctx = Context()
+    ctx.term_warning_after = None
+    s = ctx.socket(zmq.PULL)
+    s.bind("inproc://quiet")
+    term = threading.Thread(target=ctx.term)
+    with caplog.at_level("WARNING", logger="serverlink"):
+        term.start()
+        time.sleep(0.4)
+        s.close()
+        term.join(10)
+    assert not term.is_alive()
+    assert caplog.records == []

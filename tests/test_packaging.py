@@ -79,7 +79,8 @@ def test_sdist_carries_everything_the_build_needs(artifacts: dict[str, Path]) ->
         "pyproject.toml",
         "csrc/serverlink.h",
         "src/serverlink/_build.py",
-        "src/serverlink/_glue.h",
+        "src/serverlink/_glue.c",
+        "src/serverlink/_core.pyi",
         "src/serverlink/py.typed",
     ):
         assert needed in names, needed

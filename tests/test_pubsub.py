@@ -9,10 +9,9 @@ import time
 from collections.abc import Iterable
 
 import pytest
-from serverlink._core import ffi
 
 import serverlink as zmq
-from serverlink import Again, Context, Socket, ZMQError
+from serverlink import Again, Context, Socket, ZMQError, _binding
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -619,7 +618,7 @@ def test_hundred_thousand_messages_none_lost_or_reordered(ctx: Context, order: s
 
 
 def _address(frame: zmq.Frame) -> int:
-    return int(ffi.cast("uintptr_t", ffi.from_buffer(frame.buffer)))
+    return _binding.address(_binding.view(frame.buffer))
 
 
 @pytest.mark.parametrize("copy", [True, False])

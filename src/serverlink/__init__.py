@@ -6,10 +6,10 @@ way pyzmq code does.
 
 from __future__ import annotations
 
-from serverlink._core import ffi as _ffi
-from serverlink._core import lib as _lib
+from serverlink._binding import pollers
+from serverlink._binding import version as _version
 from serverlink.constants import *  # noqa: F403
-from serverlink.context import Context, pollers
+from serverlink.context import Context
 from serverlink.error import (
     Again,
     ContextTerminated,
@@ -33,7 +33,7 @@ from serverlink.version import (
     zmq_version_info,
 )
 
-__version__: str = _ffi.string(_lib.sl_version()).decode()
+__version__: str = _version()
 
 __all__ = [  # noqa: RUF022 (grouped: lifecycle, sockets, polling, errors, versions)
     "COPY_THRESHOLD",

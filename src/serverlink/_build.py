@@ -17,19 +17,13 @@ from cffi import FFI
 ROOT = Path(__file__).resolve().parents[2]
 CSRC = ROOT / "csrc"
 HEADER = CSRC / "serverlink.h"
-GLUE = Path(__file__).resolve().parent / "_glue.h"
+GLUE = Path(__file__).resolve().parent / "_glue.c"
 
-# The binding's own functions (_glue.h): the hot calls, which keep the GIL
-# unless they must block. Declared here, not in serverlink.h, because the
-# GIL is the binding's business, not the C core's.
+# The glue's one cffi-visible function: it installs the per-message fast
+# functions (METH_FASTCALL, CPython only) into serverlink._core. Declared
+# here, not in serverlink.h, because the GIL is the binding's business, not
+# the C core's.
 GLUE_CDEF = """
-int slpy_send(sl_socket *s, const char *data, size_t len, int flags);
-int slpy_send_multipart(sl_socket *s, const char *const *data, const size_t *lens, int n,
-                        int flags);
-int slpy_send_msg(sl_socket *s, sl_msg *m, int flags);
-int64_t slpy_recv(sl_socket *s, int flags, const char **data, int *more);
-int slpy_recv_multipart(sl_socket *s, int flags, const char ***data, size_t **sizes);
-sl_msg *slpy_recv_msg(sl_socket *s, int flags);
 int slpy_install(void);
 """
 

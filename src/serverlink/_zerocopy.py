@@ -15,20 +15,19 @@ import itertools
 import threading
 from typing import TYPE_CHECKING, Any
 
-from serverlink._core import ffi, lib
+from serverlink._binding import ReleaseQueue
 
 if TYPE_CHECKING:
     from serverlink.frame import MessageTracker
 
 _lock = threading.Lock()
-_queue = lib.sl_relq_new()
+_queue = ReleaseQueue()
 _tokens = itertools.count(1)
 _pinned: dict[int, Any] = {}
 _trackers: dict[int, MessageTracker] = {}
-_out = ffi.new("uint64_t[]", 256)
 
 
-def queue() -> Any:
+def queue() -> ReleaseQueue:
     """The C release queue (process-wide, never freed)."""
     return _queue
 
@@ -46,21 +45,16 @@ def pin(obj: Any, tracker: MessageTracker | None = None) -> int:
 def drain() -> None:
     """Drop the pins whose messages C has released."""
     with _lock:
-        while True:
-            n = lib.sl_relq_take(_queue, _out, 256)
-            for i in range(n):
-                token = int(_out[i])
-                _pinned.pop(token, None)
-                tracker = _trackers.pop(token, None)
-                if tracker is not None:
-                    tracker._released(token)
-            if n < 256:
-                return
+        for token in _queue.take():
+            _pinned.pop(token, None)
+            tracker = _trackers.pop(token, None)
+            if tracker is not None:
+                tracker._released(token)
 
 
 def wait(timeout_ms: int) -> bool:
     """Wait (without the GIL) until something is released; False on timeout."""
-    return bool(lib.sl_relq_wait(_queue, timeout_ms) == 0)
+    return _queue.wait(timeout_ms)
 
 
 def pinned_count() -> int:

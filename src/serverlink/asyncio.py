@@ -71,7 +71,6 @@ from typing import Any, TypeVar, overload
 from serverlink import context as _context
 from serverlink import poll as _poll
 from serverlink import socket as _socket
-from serverlink._core import ffi, lib
 from serverlink.constants import Flag, PollEvent, SocketOption
 from serverlink.error import Again, ZMQError, error_for
 from serverlink.frame import Frame, MessageTracker
@@ -81,14 +80,11 @@ __all__ = ["Context", "Poller", "Socket"]
 _T = TypeVar("_T")
 _RT = TypeVar("_RT")
 
-_NULL = ffi.NULL
 # The per-message calls: the glue's vectorcall functions (one crossing, the
 # bytes built in C, the GIL kept unless a copy is large), as Socket uses them.
 _fast_send = _socket._fast_send
 _fast_recv = _socket._fast_recv
 _fast_recv_multipart = _socket._fast_recv_multipart
-_sl_getsockopt = lib.sl_getsockopt
-_EVENTS = int(SocketOption.EVENTS)
 _DONTWAIT = int(Flag.DONTWAIT)
 _POLLIN = int(PollEvent.POLLIN)
 _POLLOUT = int(PollEvent.POLLOUT)
@@ -225,18 +221,17 @@ class Socket(_SyncSocket):
         while others wait call this. It never raises: an error (ETERM) goes
         to every waiter.
         """
-        s = self._s
-        if s == _NULL:
+        h = self._h
+        if h is None:
             return 0
-        n = self._evlen
-        n[0] = 4
-        if _sl_getsockopt(s, _EVENTS, self._ev, n) != 0:
-            e = ffi.errno
-            if e == _errno.EINTR:
+        try:
+            ev = h.events()
+        except ZMQError as e:
+            if e.errno == _errno.EINTR:
                 return 0  # the FD is still readable: the reader comes back
-            self._fail(lambda: error_for(e))
+            err = e.errno if e.errno is not None else _errno.EINVAL
+            self._fail(lambda: error_for(err))
             return 0
-        ev = int(self._ev[0])
         self._dispatch(ev)
         return ev
 
@@ -556,9 +551,9 @@ class Socket(_SyncSocket):
 
     # -- calls that may process commands, and options ----------------------
 
-    def _endpoint_call(self, fn: Any, addr: str, verb: str) -> None:
+    def _endpoint(self, verb: str, addr: str) -> None:
         try:
-            super()._endpoint_call(fn, addr, verb)
+            super()._endpoint(verb, addr)
         finally:
             self._after_call()
 

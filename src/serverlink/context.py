@@ -15,30 +15,18 @@ pyzmq does), so the child never waits on a reaper that only the parent has.
 from __future__ import annotations
 
 import atexit
-import errno as _errno
+import logging
 import os
 import threading
 import time
 import weakref
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar, cast
+from typing import ClassVar, TypeVar, cast
 
-from serverlink._core import ffi, lib
-from serverlink.error import ContextTerminated, raise_errno
+from serverlink._binding import CContext, pollers
+from serverlink.error import ContextTerminated, ZMQError
 from serverlink.socket import Socket
 from serverlink.threads import IoThread, LoopThread, Reaper
-
-
-def pollers() -> list[str]:
-    """The poller backends this build has, best first."""
-    names: list[str] = []
-    i = 0
-    while True:
-        p = lib.sl_poller_name_at(i)
-        if p == ffi.NULL:
-            return names
-        names.append(ffi.string(p).decode())
-        i += 1
 
 
 def _choose_poller(poller: str | None) -> str:
@@ -56,6 +44,7 @@ def _choose_poller(poller: str | None) -> str:
     return poller
 
 
+_log = logging.getLogger("serverlink")
 _live: weakref.WeakSet[Context] = weakref.WeakSet()
 _instance_lock = threading.Lock()
 _C = TypeVar("_C", bound="Context")
@@ -66,6 +55,11 @@ class Context:
 
     #: What ``socket()`` makes (``serverlink.asyncio.Context`` makes asyncio sockets).
     _socket_class: ClassVar[type[Socket]] = Socket
+
+    #: Seconds ``term()`` waits on sockets before it logs (logger "serverlink",
+    #: WARNING) which are still open and where they bind or connect; None
+    #: turns that off. Set it on a context or on the class.
+    term_warning_after: float | None = 5.0
 
     @classmethod
     def instance(cls: type[_C], io_threads: int = 1) -> _C:
@@ -94,11 +88,13 @@ class Context:
         self._poller = _choose_poller(poller)
         self._pid = os.getpid()  # the process whose threads run this context
         self._lock = threading.Lock()
+        # term() callers wait on this; one of them at a time waits in C
+        # (the context's mailbox has one reader), see _await_termination.
+        self._terminated = threading.Condition(self._lock)
+        self._waiter = False
         self._closed = False
-        self._ctx: Any = ffi.NULL
-        cctx = lib.sl_ctx_new()
-        if cctx == ffi.NULL:
-            raise_errno()
+        self._ctx: CContext | None = None
+        cctx = CContext()
         self._ctx = cctx
         self._sockets: weakref.WeakSet[Socket] = weakref.WeakSet()
         self._reaper: Reaper | None = None
@@ -139,12 +135,13 @@ class Context:
     @property
     def underlying(self) -> int:
         """The address of the C context (0 once terminated)."""
-        return int(ffi.cast("uintptr_t", self._ctx))
+        return 0 if self._ctx is None else self._ctx.address
 
-    def _check_open(self) -> Any:
-        if self._closed:
+    def _check_open(self) -> CContext:
+        ctx = self._ctx
+        if self._closed or ctx is None:
             raise ContextTerminated(msg="context was terminated")
-        return self._ctx
+        return ctx
 
     # -- termination ----------------------------------------------------
 
@@ -153,7 +150,10 @@ class Context:
 
         Blocking calls on this context's sockets in other threads raise
         ContextTerminated; each socket must still be closed for term() to
-        return (as in libzmq). Calling term() again does nothing.
+        return (as in libzmq). Any number of threads may call term() and
+        destroy() together: each returns once the context is terminated.
+        After ``term_warning_after`` seconds of waiting, the sockets still
+        open are logged, so that a hang explains itself.
         """
         with self._lock:
             if self._closed:
@@ -161,25 +161,89 @@ class Context:
             if self._forked():
                 self._forget()
                 return
-            if lib.sl_ctx_term_start(self._ctx) != 0:
-                raise_errno()
-        # Wait without holding the lock and without the GIL (cffi releases
-        # it). A signal makes the wait return EINTR: Python runs its handler
-        # (Ctrl-C raises here) and the wait resumes; anything else is raised.
-        while lib.sl_ctx_term_wait(self._ctx, -1) != 0:
-            if ffi.errno != _errno.EINTR:
-                raise_errno()
+            self._check_open().term_start()
+        self._await_termination(None)
+
+    def _await_termination(self, timeout: float | None) -> bool:
+        """Wait until the context is terminated; False if ``timeout`` (s) passed first.
+
+        One caller at a time waits in C (without the GIL; a signal runs its
+        handler, and Ctrl-C ends that caller's wait), and once the reaper is
+        done it stops the loops and frees the C context; the other callers
+        wait here until it has, or take its place if it left early.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._terminated:
+            while not self._closed and self._waiter:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._terminated.wait(left)
+            if self._closed:
+                return True
+            self._waiter = True
+            cctx = self._ctx
+        assert cctx is not None
+        try:
+            if not self._wait_for_reaper(cctx, deadline):
+                return False
+            with self._lock:
+                if not self._closed:
+                    self._shutdown()
+            return True
+        finally:
+            with self._terminated:
+                self._waiter = False
+                self._terminated.notify_all()
+
+    def _wait_for_reaper(self, cctx: CContext, deadline: float | None) -> bool:
+        """Wait in C for the reaper's ``done`` (False past the deadline), warning once."""
+        after = self.term_warning_after
+        warn_at = None if after is None else time.monotonic() + after
+        while True:
+            now = time.monotonic()
+            ends = [t for t in (deadline, warn_at) if t is not None]
+            if not ends:
+                return cctx.term_wait(-1)
+            if cctx.term_wait(max(0, int((min(ends) - now) * 1000))):
+                return True
+            if warn_at is not None and time.monotonic() >= warn_at:
+                self._warn_open_sockets(after or 0.0)
+                warn_at = None
+            elif deadline is not None and time.monotonic() >= deadline:
+                return False
+
+    def _warn_open_sockets(self, waited: float) -> None:
         with self._lock:
-            if not self._closed:
-                self._shutdown()
+            socks = [s for s in self._sockets if not s.closed]
+        if socks:
+            what = "; ".join(s._describe() for s in socks)
+            _log.warning(
+                "Context.term() has waited %.1f s for %d socket(s) still open: %s. "
+                "term() returns once every socket is closed (close them, or call "
+                "destroy(linger=0)); set Context.term_warning_after = None to silence this.",
+                waited,
+                len(socks),
+                what,
+            )
+        else:
+            _log.warning(
+                "Context.term() has waited %.1f s: every socket is closed, and closed "
+                "sockets are still sending what they queued, as their LINGER allows "
+                "(close with linger=0 to drop it); set Context.term_warning_after = None "
+                "to silence this.",
+                waited,
+            )
 
     def _shutdown(self) -> None:
         for t in self._io:
             t.stop()
         for t in self._io:
             t.join()
+        cctx = self._ctx
+        assert cctx is not None
         if self._reaper is not None:
-            if lib.sl_ctx_terminating(self._ctx) == 0:
+            if not cctx.terminating():
                 self._reaper.stop()  # construction failed before term(): stop it directly
             self._reaper.join()
         loops: list[LoopThread] = [*self._io]
@@ -187,8 +251,8 @@ class Context:
             loops.append(self._reaper)
         for loop in loops:
             loop._release()
-        lib.sl_ctx_destroy(self._ctx)
-        self._ctx = ffi.NULL
+        cctx.destroy()
+        self._ctx = None
         self._closed = True
         _live.discard(self)
 
@@ -197,7 +261,7 @@ class Context:
         return self._pid != os.getpid()
 
     def _forget(self) -> None:
-        self._ctx = ffi.NULL
+        self._ctx = None
         self._closed = True
         _live.discard(self)
 
@@ -208,9 +272,10 @@ class Context:
         """
         if self._closed:
             return
-        for s in list(self._sockets):
-            if not s.closed:
-                s.close(linger=linger)
+        with self._lock:
+            socks = list(self._sockets)
+        for s in socks:
+            s.close(linger=linger)
         self.term()
 
     # -- sockets --------------------------------------------------------
@@ -269,15 +334,14 @@ class Context:
             self.destroy(linger=0)
             return
         with self._lock:
-            if self._closed or lib.sl_ctx_term_start(self._ctx) != 0:
+            cctx = self._ctx
+            if self._closed or cctx is None:
                 return
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            if lib.sl_ctx_term_wait(self._ctx, 50) == 0:
-                with self._lock:
-                    if not self._closed:
-                        self._shutdown()
+            try:
+                cctx.term_start()
+            except ZMQError:
                 return
+        self._await_termination(grace)
 
 
 @atexit.register

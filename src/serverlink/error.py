@@ -1,6 +1,6 @@
 """Exceptions with pyzmq's names and libzmq's errno values.
 
-Every error the C core reports carries an errno; :func:`raise_errno` turns it
+Every error the C core reports carries an errno; :func:`error_for` turns it
 into the matching exception (``Again`` for EAGAIN, ``ContextTerminated`` for
 ETERM, ``ZMQError`` otherwise), with libzmq's message text.
 """
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import errno as _errno
 from typing import NoReturn
-
-from serverlink._core import ffi, lib
 
 HAUSNUMERO = 156384712
 EFSM = HAUSNUMERO + 51
@@ -21,7 +19,11 @@ EMTHREAD = HAUSNUMERO + 54
 
 def strerror(errnum: int) -> str:
     """libzmq's text for an errno value."""
-    return str(ffi.string(lib.sl_strerror(errnum)).decode("utf-8", "replace"))
+    # The C core has the text; the binding imports this module, so it is
+    # imported here, late.
+    from serverlink._binding import strerror as c_strerror
+
+    return c_strerror(errnum)
 
 
 class ZMQBaseError(Exception):
@@ -79,8 +81,6 @@ def error_for(errnum: int, msg: str | None = None) -> ZMQError:
     return ZMQError(errnum, msg)
 
 
-def raise_errno(errnum: int | None = None, msg: str | None = None) -> NoReturn:
-    """Raise the exception for ``errnum`` (default: the C core's last errno)."""
-    if errnum is None:
-        errnum = ffi.errno
+def raise_errno(errnum: int, msg: str | None = None) -> NoReturn:
+    """Raise the exception for ``errnum``."""
     raise error_for(errnum, msg)

@@ -12,22 +12,12 @@ import builtins
 import sys
 import threading
 import time
-from typing import Any, cast
+from typing import Any
 
 from serverlink import _zerocopy
-from serverlink._core import ffi, lib
+from serverlink._binding import Msg
 from serverlink.constants import MessageOption
-from serverlink.error import NotDone, raise_errno
-
-
-def _owning_data_pointer(msg: Any) -> Any:
-    """A ``char *`` to msg's bytes that frees msg when it is collected.
-
-    Buffers taken from it keep it alive, so the bytes stay valid as long as
-    anything can still read them.
-    """
-    ptr = ffi.cast("char *", lib.sl_msg_data(msg))
-    return ffi.gc(ptr, lambda _p, m=msg: lib.sl_msg_destroy(m))
+from serverlink.error import NotDone
 
 
 class MessageTracker:
@@ -78,24 +68,20 @@ class Frame:
         if isinstance(data, str):
             raise TypeError("Frame data must be bytes-like, not str (encode it first)")
         try:
-            buf = ffi.from_buffer(data)
+            msg = Msg.copy_of(data)
         except TypeError:
             raise TypeError(f"Frame data must be bytes-like, not {type(data).__name__}") from None
-        msg = lib.sl_msg_new(buf, len(buf))
-        if msg == ffi.NULL:
-            raise_errno()
         self._init(msg)
         self.tracker = MessageTracker() if track else None
 
-    def _init(self, msg: Any) -> None:
+    def _init(self, msg: Msg) -> None:
         self._msg = msg
-        self._size = int(lib.sl_msg_size(msg))
-        self._more = bool(lib.sl_msg_more(msg))
-        self._data = _owning_data_pointer(msg)
+        self._size = msg.size
+        self._more = msg.more
         self._bytes: builtins.bytes | None = None
 
     @classmethod
-    def _from_msg(cls, msg: Any) -> Frame:
+    def _from_msg(cls, msg: Msg) -> Frame:
         """Adopt a C message received from a socket."""
         f = cls.__new__(cls)
         f._init(msg)
@@ -110,14 +96,14 @@ class Frame:
     @property
     def buffer(self) -> memoryview:
         """The bytes, in place (no copy); valid while anything refers to them."""
-        return memoryview(ffi.buffer(self._data, self._size))
+        return self._msg.buffer()
 
     @property
     def bytes(self) -> builtins.bytes:
         """A copy of the bytes (made once, then cached)."""
         if self._bytes is None:
-            self._bytes = ffi.unpack(self._data, self._size)
-        return cast(builtins.bytes, self._bytes)
+            self._bytes = self._msg.bytes()
+        return self._bytes
 
     def get(self, option: int | str) -> int | str:
         """Frame properties: MORE (as pyzmq's ``Frame.get``)."""

@@ -23,10 +23,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from serverlink._core import ffi
+from serverlink._binding import PollItems
 from serverlink.constants import PollEvent
 from serverlink.error import ZMQError
-from serverlink.socket import Socket, _closed_error, _poll_items, _timeout_ms
+from serverlink.socket import Socket, _closed_error, _timeout_ms
 
 POLLIN = int(PollEvent.POLLIN)
 POLLOUT = int(PollEvent.POLLOUT)
@@ -47,29 +47,30 @@ def _fileno(obj: Any) -> int:
     return fd
 
 
-def _fill(items: Any, pairs: Sequence[tuple[Any, int]]) -> None:
-    """Write (socket or fd, events) pairs into an ``sl_pollitem`` array."""
+def _items(pairs: Sequence[tuple[Any, int]]) -> PollItems:
+    """Poll items for (socket or fd, events) pairs."""
+    items = PollItems(len(pairs))
     for i, (obj, flags) in enumerate(pairs):
-        it = items[i]
         if isinstance(obj, Socket):
-            if obj._closed:
+            h = obj._h
+            if h is None:
                 err = _closed_error()
                 raise ZMQError(err.errno, f"{err.strerror}: {obj!r} is registered for polling")
-            it.socket = obj._s
+            items.set_socket(i, h, flags)
         else:
-            it.fd = _fileno(obj)
-        it.events = flags
+            items.set_fd(i, _fileno(obj), flags)
+    return items
 
 
-def _ready(items: Any, objs: Sequence[Any], count: int) -> list[tuple[Any, int]]:
+def _ready(items: PollItems, objs: Sequence[Any], count: int) -> list[tuple[Any, int]]:
     """The (object, revents) pairs of the ``count`` items that have events."""
     out: list[tuple[Any, int]] = []
     if count <= 0:
         return out
     for i, obj in enumerate(objs):
-        r = items[i].revents
+        r = items.revents(i)
         if r:
-            out.append((obj, int(r)))
+            out.append((obj, r))
             if len(out) == count:
                 break
     return out
@@ -85,12 +86,10 @@ def _pump_async(sockets: Iterable[Socket]) -> None:
 
 def zmq_poll(sockets: Sequence[tuple[Any, int]], timeout: int | None = -1) -> list[tuple[Any, int]]:
     """Poll (socket or fd, events) pairs once; ``timeout`` in ms (-1 or None: forever)."""
-    n = len(sockets)
-    items = ffi.new("sl_pollitem[]", n) if n else ffi.NULL
-    _fill(items, sockets)
+    items = _items(sockets)
     objs = [obj for obj, _ in sockets]
     try:
-        count = _poll_items(items, n, _timeout_ms(timeout))
+        count = items.poll(_timeout_ms(timeout))
     finally:
         _pump_async(o for o in objs if isinstance(o, Socket) and o._async)
     return _ready(items, objs, count)
@@ -104,7 +103,7 @@ class Poller:
     def __init__(self) -> None:
         self.sockets = []
         self._map: dict[Any, int] = {}
-        self._items: Any = None  # the cached sl_pollitem array (None: rebuild)
+        self._items: PollItems | None = None  # cached between polls (None: rebuild)
         self._objs: list[Any] = []
         self._async: tuple[Socket, ...] = ()
 
@@ -125,7 +124,7 @@ class Poller:
         if idx is not None:
             self.sockets[idx] = (socket, flags)
             if self._items is not None:
-                self._items[idx].events = flags
+                self._items.set_events(idx, flags)
             return
         if isinstance(socket, Socket):
             if socket._closed:
@@ -153,10 +152,8 @@ class Poller:
         """A registered socket closed: its pointer must not be polled again."""
         self._items = None
 
-    def _build(self) -> Any:
-        n = len(self.sockets)
-        items = ffi.new("sl_pollitem[]", n) if n else ffi.NULL
-        _fill(items, self.sockets)
+    def _build(self) -> PollItems:
+        items = _items(self.sockets)
         self._objs = [obj for obj, _ in self.sockets]
         self._async = tuple(o for o in self._objs if isinstance(o, Socket) and o._async)
         self._items = items
@@ -171,7 +168,7 @@ class Poller:
         if items is None:
             items = self._build()
         try:
-            count = _poll_items(items, len(self._objs), _timeout_ms(timeout))
+            count = items.poll(_timeout_ms(timeout))
         finally:
             if self._async:
                 _pump_async(self._async)

@@ -29,13 +29,12 @@ context is terminated, as pyzmq's do.
 
 from __future__ import annotations
 
-import errno as _errno
 import struct
 from typing import Any
 
-from serverlink._core import ffi, lib
+from serverlink._binding import ProxyStats, proxy_forward
 from serverlink.constants import Flag, PollEvent, SocketType
-from serverlink.error import Again, error_for
+from serverlink.error import Again
 from serverlink.poll import Poller
 from serverlink.socket import Socket
 
@@ -45,7 +44,6 @@ BURST = 1000
 _POLLIN = int(PollEvent.POLLIN)
 _POLLOUT = int(PollEvent.POLLOUT)
 _DONTWAIT = int(Flag.DONTWAIT)
-_EINTR = _errno.EINTR
 
 _ACTIVE, _PAUSED, _TERMINATED = range(3)
 
@@ -54,24 +52,21 @@ _FRONT_RECV, _FRONT_SENT, _BACK_RECV, _BACK_SENT = 0, 2, 4, 6
 
 
 def _forward(
-    src: Socket, dst: Socket, capture: Socket | None, stats: Any, recv_i: int, sent_i: int
+    src: Socket, dst: Socket, capture: Socket | None, stats: ProxyStats, recv_i: int, sent_i: int
 ) -> None:
     """Move up to BURST whole messages from src to dst (and copies to capture), in C."""
-    cap = capture._s if capture is not None else ffi.NULL
-    while lib.sl_proxy_forward(src._s, dst._s, cap, BURST, stats + recv_i, stats + sent_i) < 0:
-        e = ffi.errno
-        if e != _EINTR:
-            raise error_for(e)
+    cap = capture._c() if capture is not None else None
+    proxy_forward(src._c(), dst._c(), cap, BURST, stats, recv_i, sent_i)
 
 
-def _handle_control(control: Socket, state: int, stats: Any) -> int:
+def _handle_control(control: Socket, state: int, stats: ProxyStats) -> int:
     """Read one command from control and return the new state."""
     try:
         cmd = Socket.recv(control, _DONTWAIT)
     except Again:
         return state
     if cmd == b"STATISTICS":
-        Socket.send_multipart(control, [struct.pack("=Q", int(v)) for v in stats])
+        Socket.send_multipart(control, [struct.pack("=Q", v) for v in stats.values()])
         return state
     if cmd == b"PAUSE":
         state = _PAUSED
@@ -117,7 +112,7 @@ def proxy_steerable(
     _check("capture", capture, optional=True)
     _check("control", control, optional=True)
     same = frontend is backend
-    stats = ffi.new("uint64_t[8]")
+    stats = ProxyStats()
     state = _ACTIVE
     # A direction whose source has input its destination cannot take waits
     # for the destination's POLLOUT instead of the source's POLLIN.

@@ -18,29 +18,19 @@ from __future__ import annotations
 import builtins
 import errno as _errno
 import json
-import math
 import pickle
 import random
 import sys
-import time
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from serverlink import _zerocopy
-from serverlink._core import ffi, lib
-from serverlink.constants import (
-    BYTES_OPTIONS,
-    EVENT_ALL,
-    FD_OPTIONS,
-    INT64_OPTIONS,
-    Flag,
-    PollEvent,
-    SocketOption,
-    SocketType,
-)
-from serverlink.error import ZMQBindError, ZMQError, error_for
+from serverlink import _binding, _zerocopy
+from serverlink._binding import CSocket, Msg, PollItems, closed_error
+from serverlink.constants import EVENT_ALL, Flag, PollEvent, SocketOption, SocketType
+from serverlink.error import ZMQBindError, ZMQError
 from serverlink.frame import Frame, MessageTracker
 
 if TYPE_CHECKING:
@@ -50,113 +40,22 @@ if TYPE_CHECKING:
 #: Below this size a copy=False send copies anyway (as pyzmq's default).
 COPY_THRESHOLD = 65536
 
-_NULL = ffi.NULL
-# The per-message calls keep the GIL unless they block (see _glue.h).
-_sl_send = lib.slpy_send
-_sl_recv = lib.slpy_recv
-_sl_recv_multipart = lib.slpy_recv_multipart
-_unpack = ffi.unpack
-
-
-def _install_fast_path(use_glue: bool = True) -> tuple[Any, Any, Any, Any, Any, Any]:
-    """The per-message functions: the glue's vectorcall ones on CPython.
-
-    They take the C socket's address as an int (0 once closed: ENOTSOCK),
-    make the bytes objects themselves and raise serverlink's exceptions.
-    Where they cannot be installed (PyPy has no C API), or with
-    ``use_glue=False`` (the tests run both), equivalents over cffi with the
-    same signatures.
-    """
-    if use_glue and lib.slpy_install() == 1:
-        from serverlink import _core
-
-        return (
-            _core.fast_send,
-            _core.fast_recv,
-            _core.fast_send_multipart,
-            _core.fast_recv_multipart,
-            _core.fast_send_many,
-            _core.fast_recv_many,
-        )
-    data = ffi.new("const char **")
-    more = ffi.new("int *")
-    mp_data = ffi.new("const char ***")
-    mp_sizes = ffi.new("size_t **")
-
-    def sock(addr: int) -> Any:
-        return ffi.cast("sl_socket *", addr)
-
-    def check(rc: int) -> None:
-        if ffi.errno != _EINTR:
-            raise error_for(ffi.errno)
-
-    def send(addr: int, buf: bytes, flags: int) -> None:
-        while (rc := _sl_send(sock(addr), buf, len(buf), flags)) != 0:
-            check(rc)
-
-    def recv(addr: int, flags: int) -> bytes:
-        while (n := _sl_recv(sock(addr), flags, data, more)) < 0:
-            check(n)
-        return cast(bytes, _unpack(data[0], n))
-
-    def send_multipart(addr: int, parts: Sequence[bytes], flags: int) -> None:
-        for p in parts:
-            if type(p) is not bytes:
-                raise TypeError("parts must be bytes")
-        ptrs = ffi.new("const char *[]", [ffi.from_buffer(p) for p in parts])
-        lens = ffi.new("size_t[]", [len(p) for p in parts])
-        while (rc := lib.slpy_send_multipart(sock(addr), ptrs, lens, len(parts), flags)) != 0:
-            check(rc)
-
-    def recv_multipart(addr: int, flags: int) -> list[bytes]:
-        while (n := _sl_recv_multipart(sock(addr), flags, mp_data, mp_sizes)) < 0:
-            check(n)
-        d, z = mp_data[0], mp_sizes[0]
-        return [cast(bytes, _unpack(d[i], z[i])) for i in range(n)]
-
-    def send_many(addr: int, msgs: Sequence[bytes], flags: int) -> int:
-        for i, m in enumerate(msgs):
-            if not isinstance(m, bytes):
-                raise TypeError(f"message {i} must be bytes, not {type(m).__name__}")
-        sent = 0
-        for m in msgs:
-            f = flags if sent == 0 else flags | Flag.DONTWAIT
-            while _sl_send(sock(addr), m, len(m), f) != 0:
-                if sent and ffi.errno == _errno.EAGAIN:
-                    return sent
-                check(-1)
-            sent += 1
-        return sent
-
-    def recv_many(addr: int, max_messages: int, flags: int) -> list[Any]:
-        if max_messages < 1:
-            raise ValueError("max_messages must be at least 1")
-        out: list[Any] = []
-        while len(out) < max_messages:
-            f = flags if not out else flags | Flag.DONTWAIT
-            try:
-                parts = recv_multipart(addr, f)
-            except ZMQError as e:
-                if out and e.errno == _errno.EAGAIN:
-                    break
-                raise
-            out.append(parts[0] if len(parts) == 1 else parts)
-        return out
-
-    return send, recv, send_multipart, recv_multipart, send_many, recv_many
-
-
-(
-    _fast_send,
-    _fast_recv,
-    _fast_send_multipart,
-    _fast_recv_multipart,
-    _fast_send_many,
-    _fast_recv_many,
-) = _install_fast_path()
-_sl_poll = lib.sl_poll
-_EINTR = _errno.EINTR
+# The per-message calls: one crossing each, the GIL kept unless they block
+# (the binding's fast functions; see _glue.c).
+_fast_send = _binding.fast_send
+_fast_recv = _binding.fast_recv
+_fast_send_multipart = _binding.fast_send_multipart
+_fast_recv_multipart = _binding.fast_recv_multipart
+_fast_send_buffer = _binding.fast_send_buffer
+_fast_send_many = _binding.fast_send_many
+_fast_recv_many = _binding.fast_recv_many
+_fast_send_msg = _binding.fast_send_msg
+_fast_recv_msg = _binding.fast_recv_msg
 _ENOTSOCK = _errno.ENOTSOCK
+
+# Orders close() between threads (a socket closed by its thread while
+# Context.destroy() closes it from another is closed once).
+_close_lock = threading.Lock()
 
 #: The pickle protocol of ``send_pyobj`` (as pyzmq's).
 DEFAULT_PROTOCOL = pickle.DEFAULT_PROTOCOL
@@ -174,49 +73,17 @@ def _timeout_ms(timeout: float | None) -> int:
     return int(timeout)
 
 
-def _poll_items(items: Any, n: int, timeout_ms: int) -> int:
-    """One ``sl_poll`` over ``n`` items, waiting up to ``timeout_ms`` (-1: forever).
-
-    The wait happens in C without the GIL. A signal makes it return EINTR:
-    Python then runs the signal handlers (a handler that raises, as the
-    default SIGINT one does, ends the poll with its exception) and the wait
-    resumes for the time that is left.
-    """
-    rc = int(_sl_poll(items, n, timeout_ms))
-    if rc >= 0:
-        return rc
-    deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
-    while True:
-        e = ffi.errno
-        if e != _EINTR:
-            raise error_for(e)
-        # The handlers of the signal that interrupted the wait have run by
-        # now (at the return from C); wait for what is left.
-        if timeout_ms > 0:
-            timeout_ms = max(0, math.ceil((deadline - time.monotonic()) * 1000))
-        rc = int(_sl_poll(items, n, timeout_ms))
-        if rc >= 0:
-            return rc
-
-
 def _closed_error() -> ZMQError:
-    return ZMQError(_ENOTSOCK, "Socket operation on non-socket (socket is closed)")
-
-
-def _as_buffer(data: Any, what: str = "data") -> Any:
-    """A cffi view of any bytes-like object, or a TypeError naming it."""
-    if isinstance(data, str):
-        raise TypeError(f"{what} must be bytes-like, not str (encode it, or use send_string)")
-    try:
-        return ffi.from_buffer(data)
-    except TypeError:
-        raise TypeError(f"{what} must be bytes-like, not {type(data).__name__}") from None
+    return closed_error()
 
 
 class Socket:
     """A serverlink socket. Create it with ``Context.socket(type)``."""
 
-    _s: Any
+    #: The binding's socket (what Poller, proxy and the pyzmq backend reach).
+    _h: CSocket | None
+    #: The C socket's address, 0 once closed: what the hot methods pass.
+    _addr: int
     context: Context
     _type: int
     #: True on sockets whose waiters must hear of commands processed elsewhere
@@ -230,44 +97,42 @@ class Socket:
     # twice as much (bench/profile_calls.py: 26.8 vs 8.9 ns per read).
     _pollers: weakref.WeakSet[Poller] | None
     _monitor_socket: Socket | None
+    _pollitem: PollItems | None
+    #: (verb, endpoint) of the binds and connects in force (what term() names).
+    _endpoints: list[tuple[str, str]]
 
     def __init__(self, context: Context, socket_type: int) -> None:
         if not isinstance(socket_type, int) or isinstance(socket_type, bool):
             raise TypeError(f"socket_type must be an int, not {type(socket_type).__name__}")
         cctx = context._check_open()
-        self._s = _NULL
+        self._h = None
         self._addr = 0
         self._type = socket_type
         self._closed = True  # until the C socket exists
-        s = lib.sl_socket_new(cctx, socket_type)
-        if s == _NULL:
-            e = ffi.errno
-            if e == _errno.EINVAL:
+        try:
+            h = CSocket(cctx, socket_type)
+        except ZMQError as e:
+            if e.errno == _errno.EINVAL:
                 names = ", ".join(t.name for t in SocketType if t != SocketType.STREAM)
-                raise ValueError(f"unsupported socket type {socket_type!r}: use one of {names}")
-            raise error_for(e)
-        self._s = s
-        self._addr = int(ffi.cast("uintptr_t", s))  # what the fast path takes
+                raise ValueError(
+                    f"unsupported socket type {socket_type!r}: use one of {names}"
+                ) from None
+            raise
+        self._h = h
+        self._addr = h.addr
         self.context = context
-        self._type = socket_type
-        self._optval = ffi.new("char[256]")
-        self._optlen = ffi.new("size_t *")
-        self._ev = ffi.new("int *")
-        self._evlen = ffi.new("size_t *")
         self._pollers = None  # the Pollers whose cached items name this socket
+        self._pollitem = None
+        self._endpoints = []
         self._closed = False
         context._register(self)
 
-    # -- errors ---------------------------------------------------------
-
-    def _error(self, what: str = "") -> ZMQError:
-        e = ffi.errno
-        if self._s == _NULL:
-            return ZMQError(_errno.ENOTSOCK, "Socket operation on non-socket (socket is closed)")
-        err = error_for(e)
-        if what:
-            err = error_for(e, f"{err.strerror} ({what})")
-        return err
+    def _c(self) -> CSocket:
+        """The binding's socket, or ENOTSOCK once closed."""
+        h = self._h
+        if h is None:
+            raise closed_error()
+        return h
 
     # -- lifecycle ------------------------------------------------------
 
@@ -286,7 +151,7 @@ class Socket:
     @property
     def underlying(self) -> int:
         """The address of the C socket (0 once closed)."""
-        return int(ffi.cast("uintptr_t", self._s))
+        return self._addr
 
     def close(self, linger: int | None = None) -> None:
         """Hand the socket to the reaper and return at once.
@@ -294,22 +159,25 @@ class Socket:
         ``linger`` (ms), if given, replaces the LINGER option first: 0 drops
         queued messages, -1 keeps trying to deliver them, N tries for N ms.
         """
-        if self._closed:
-            return
-        s = self._s
-        if linger is not None and s != _NULL:
-            if not isinstance(linger, int):
-                raise TypeError(f"linger must be an int, not {type(linger).__name__}")
-            lib.sl_setsockopt(s, SocketOption.LINGER, ffi.new("int *", linger), 4)
-        self._s = _NULL
-        self._addr = 0
-        self._closed = True
+        if linger is not None and not isinstance(linger, int):
+            raise TypeError(f"linger must be an int, not {type(linger).__name__}")
+        with _close_lock:
+            if self._closed:
+                return
+            h = self._h
+            self._h = None
+            self._addr = 0
+            self._closed = True
+        self._pollitem = None
         pollers = getattr(self, "_pollers", None)
         if pollers:
             for p in list(pollers):
                 p._forget_items()  # their cached items point at the C socket
-        if s != _NULL and not self.context._forked():
-            lib.sl_close(s)  # (in a forked child the C socket is the parent's)
+        if h is not None:
+            if self.context._forked():
+                h.forget()  # (in a forked child the C socket is the parent's)
+            else:
+                h.close(linger)
         self.context._unregister(self)
 
     def _registered_in(self, poller: Poller) -> None:
@@ -347,26 +215,41 @@ class Socket:
 
     # -- endpoints ------------------------------------------------------
 
-    def _endpoint_call(self, fn: Any, addr: str, verb: str) -> None:
+    def _endpoint(self, verb: str, addr: str) -> None:
         if not isinstance(addr, str):
             raise TypeError(f"addr must be a str, not {type(addr).__name__}")
-        b = addr.encode("utf-8")
-        while fn(self._s, b) != 0:
-            if ffi.errno != _EINTR:
-                raise self._error(f"{verb} addr={addr!r}")
+        h = self._c()
+        getattr(h, verb)(addr)
+        if verb in ("bind", "connect"):
+            if verb == "bind" and "*" in addr:
+                addr = cast(bytes, h.get(SocketOption.LAST_ENDPOINT)).decode("utf-8", "replace")
+            self._endpoints.append((verb, addr))
+        else:
+            was = "bind" if verb == "unbind" else "connect"
+            if (was, addr) in self._endpoints:
+                self._endpoints.remove((was, addr))
+
+    def _describe(self) -> str:
+        """Its type and endpoints, e.g. ``PUSH (connect tcp://127.0.0.1:5555)``."""
+        try:
+            name = SocketType(self._type).name
+        except ValueError:
+            name = str(self._type)
+        ends = ", ".join(f"{verb} {addr}" for verb, addr in self._endpoints)
+        return f"{name} ({ends or 'no endpoint'})"
 
     def bind(self, addr: str) -> None:
         """Bind to an endpoint (``inproc://name``, ``tcp://host:port``, ``ipc://path``)."""
-        self._endpoint_call(lib.sl_bind, addr, "bind")
+        self._endpoint("bind", addr)
 
     def connect(self, addr: str) -> None:
-        self._endpoint_call(lib.sl_connect, addr, "connect")
+        self._endpoint("connect", addr)
 
     def unbind(self, addr: str) -> None:
-        self._endpoint_call(lib.sl_unbind, addr, "unbind")
+        self._endpoint("unbind", addr)
 
     def disconnect(self, addr: str) -> None:
-        self._endpoint_call(lib.sl_disconnect, addr, "disconnect")
+        self._endpoint("disconnect", addr)
 
     # -- monitoring -----------------------------------------------------
 
@@ -378,9 +261,7 @@ class Socket:
         """
         if addr is not None and not isinstance(addr, str):
             raise TypeError(f"addr must be a str or None, not {type(addr).__name__}")
-        b = addr.encode() if addr is not None else _NULL
-        if lib.sl_socket_monitor(self._s, b, events) != 0:
-            raise self._error(f"monitor addr={addr!r}")
+        self._c().monitor(addr, events)
 
     def disable_monitor(self) -> None:
         self._monitor_socket = None
@@ -400,64 +281,11 @@ class Socket:
 
     def setsockopt(self, option: int, value: int | bytes) -> None:
         """Set a socket option (libzmq's numbers; see ``SocketOption``)."""
-        if option in BYTES_OPTIONS:
-            if isinstance(value, str):
-                raise TypeError(
-                    f"value for {SocketOption(option).name} must be bytes, not str "
-                    "(use setsockopt_string)"
-                )
-            if not isinstance(value, (bytes, bytearray, memoryview)):
-                raise TypeError(
-                    f"value for {SocketOption(option).name} must be bytes, "
-                    f"not {type(value).__name__}"
-                )
-            buf = bytes(value)
-            rc = lib.sl_setsockopt(self._s, option, buf, len(buf))
-        else:
-            if not isinstance(value, int):
-                raise TypeError(
-                    f"value for option {self._option_name(option)} must be an int, "
-                    f"not {type(value).__name__}"
-                )
-            ctype = "int64_t *" if option in INT64_OPTIONS else "int *"
-            try:
-                p = ffi.new(ctype, int(value))
-            except OverflowError:
-                raise ValueError(
-                    f"value {value} out of range for {self._option_name(option)}"
-                ) from None
-            rc = lib.sl_setsockopt(self._s, option, p, ffi.sizeof(ctype[:-2]))
-        if rc != 0:
-            raise self._error(f"setsockopt {self._option_name(option)}={value!r}")
+        self._c().set(option, value)
 
     def getsockopt(self, option: int) -> int | bytes:
         """Get a socket option's value (int, or bytes for byte options)."""
-        n = self._optlen
-        if option in BYTES_OPTIONS:
-            n[0] = 256
-            if lib.sl_getsockopt(self._s, option, self._optval, n) != 0:
-                raise self._error(f"getsockopt {self._option_name(option)}")
-            raw = cast(bytes, ffi.unpack(self._optval, n[0]))
-            if option == SocketOption.LAST_ENDPOINT:
-                raw = raw.rstrip(b"\0")
-            return raw
-        if option in INT64_OPTIONS:
-            v64 = ffi.new("int64_t *")
-            n[0] = 8
-            if lib.sl_getsockopt(self._s, option, v64, n) != 0:
-                raise self._error(f"getsockopt {self._option_name(option)}")
-            return int(v64[0])
-        if option in FD_OPTIONS:
-            vfd = ffi.new("intptr_t *")
-            n[0] = ffi.sizeof("intptr_t")
-            if lib.sl_getsockopt(self._s, option, vfd, n) != 0:
-                raise self._error("getsockopt FD")
-            return int(vfd[0])
-        v = ffi.new("int *")
-        n[0] = 4
-        if lib.sl_getsockopt(self._s, option, v, n) != 0:
-            raise self._error(f"getsockopt {self._option_name(option)}")
-        return int(v[0])
+        return self._c().get(option)
 
     set = setsockopt
     get = getsockopt
@@ -514,26 +342,23 @@ class Socket:
             _fast_send(self._addr, data, flags)
             return None
         if isinstance(data, Frame):
-            while lib.slpy_send_msg(self._s, data._msg, flags) != 0:
-                if ffi.errno != _EINTR:
-                    raise self._error()
+            _fast_send_msg(self._addr, data._msg.address, flags)
             return data.tracker
-        buf = _as_buffer(data)
-        if (copy and not track) or (len(buf) < COPY_THRESHOLD and not track):
-            while _sl_send(self._s, buf, len(buf), flags) != 0:
-                if ffi.errno != _EINTR:
-                    raise self._error()
+        buf = _binding.view(data)
+        if (copy or len(buf) < COPY_THRESHOLD) and not track:
+            _fast_send_buffer(self._addr, _binding.address(buf), len(buf), flags)
             return None
+        # Zero-copy: the view (which holds the object's exported buffer, so
+        # a bytearray cannot be resized under C) stays pinned until C has
+        # released every copy of the message.
         tracker = MessageTracker() if track else None
-        token = _zerocopy.pin(data, tracker)
+        token = _zerocopy.pin(buf, tracker)
         if tracker is not None:
             tracker._track(token)
-        while lib.sl_send_zc(self._s, buf, len(buf), flags, _zerocopy.queue(), token) != 0:
-            if ffi.errno != _EINTR:
-                err = self._error()
-                _zerocopy.drain()
-                raise err
-        _zerocopy.drain()
+        try:
+            self._c().send_zerocopy(buf, flags, _zerocopy.queue(), token)
+        finally:
+            _zerocopy.drain()
         return tracker
 
     def send_multipart(
@@ -610,12 +435,7 @@ class Socket:
         """Receive one message part: bytes, or a Frame with ``copy=False``."""
         if copy:
             return _fast_recv(self._addr, flags)
-        while True:
-            m = lib.slpy_recv_msg(self._s, flags)
-            if m != _NULL:
-                return Frame._from_msg(m)
-            if ffi.errno != _EINTR:
-                raise self._error()
+        return Frame._from_msg(Msg.adopt(_fast_recv_msg(self._addr, flags)))
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
         """Receive every part of one message, in one call into C."""
@@ -645,7 +465,7 @@ class Socket:
         already there. Each element is bytes, or a list of bytes for a
         multipart message.
         """
-        return cast("list[Any]", _fast_recv_many(self._addr, max_messages, flags))
+        return _fast_recv_many(self._addr, max_messages, flags)
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
         """Receive a message and decode it (UTF-8 by default)."""
@@ -685,11 +505,7 @@ class Socket:
 
     def _events(self) -> int:
         """EVENTS, in one call (processing the socket's pending commands)."""
-        n = self._evlen
-        n[0] = 4
-        if lib.sl_getsockopt(self._s, SocketOption.EVENTS, self._ev, n) != 0:
-            raise self._error("getsockopt EVENTS")
-        return int(self._ev[0])
+        return self._c().events()
 
     def _pump(self) -> int:
         """Tell waiters what the socket is ready for (asyncio sockets; nothing here)."""
@@ -700,16 +516,14 @@ class Socket:
 
         Returns the events seen (0 when the time ran out), as pyzmq's.
         """
-        if self._closed:
-            raise _closed_error()
-        item = getattr(self, "_pollitem", None)
+        h = self._c()
+        item = self._pollitem
         if item is None:
-            item = self._pollitem = ffi.new("sl_pollitem[1]")
-        item[0].socket = self._s
-        item[0].events = flags
-        if _poll_items(item, 1, _timeout_ms(timeout)) == 0:
+            item = self._pollitem = PollItems(1)
+        item.set_socket(0, h, flags)
+        if item.poll(_timeout_ms(timeout)) == 0:
             return 0
-        return int(item[0].revents)
+        return item.revents(0)
 
     # -- endpoints, pyzmq's helpers --------------------------------------
 

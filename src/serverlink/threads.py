@@ -20,8 +20,7 @@ import threading
 import time
 from typing import Any, ClassVar
 
-from serverlink._core import ffi, lib
-from serverlink.error import raise_errno
+from serverlink._binding import LOOP_IO, LOOP_REAPER, CContext, CLoop
 
 
 class LoopThread:
@@ -29,53 +28,43 @@ class LoopThread:
 
     kind: ClassVar[int]
 
-    def __init__(self, cctx: Any, poller: str | None, name: str) -> None:
-        cname = poller.encode() if poller else ffi.NULL
-        loop = lib.sl_ctx_add_loop(cctx, self.kind, cname)
-        if loop == ffi.NULL:
-            raise_errno()
-        self._loop = loop
+    def __init__(self, cctx: CContext, poller: str | None, name: str) -> None:
+        self._loop: CLoop | None = cctx.add_loop(self.kind, poller)
         # What introspection reports once the C loop is freed (see _release).
         self._final: dict[str, Any] | None = None
         self._lock = threading.Lock()  # orders ping()/stop() against _release()
-        self._handle: Any = None
         self._iocp = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _c(self) -> CLoop:
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError(f"{self.name} has stopped")
+        return loop
 
     # The one attach/detach path (see the module docstring).
 
     def _attach(self) -> None:
-        poller = lib.sl_loop_poller(self._loop)
-        handler = lib.sl_loop_mailbox_handler(self._loop)
-        port = lib.sl_poller_port(poller)
-        self._iocp = port != ffi.NULL
+        loop = self._c()
+        self._iocp = loop.has_completion_port()
         if self._iocp:
-            key = int(ffi.cast("uintptr_t", handler))
-            if lib.sl_signaler_set_iocp(lib.sl_loop_signaler(self._loop), port, key) != 0:
-                raise_errno()
-            if lib.sl_poller_set_mailbox_handler(poller, handler) != 0:
-                raise_errno()
-            if lib.sl_poller_adjust_mailbox_load(poller, 1) != 0:
-                raise_errno()
+            loop.signal_through_port()
+            loop.set_mailbox_handler()
+            loop.adjust_mailbox_load(1)
         else:
-            fd = lib.sl_signaler_fd(lib.sl_loop_signaler(self._loop))
-            handle = lib.sl_poller_add_fd(poller, fd, handler)
-            if handle == ffi.NULL:
-                raise_errno()
-            self._handle = handle
-            lib.sl_poller_set_pollin(poller, handle)
+            loop.add_mailbox_fd()
+            loop.set_mailbox_pollin()
 
     def _detach(self) -> None:
-        poller = lib.sl_loop_poller(self._loop)
+        loop = self._c()
         if self._iocp:
-            lib.sl_poller_adjust_mailbox_load(poller, -1)
-            lib.sl_poller_clear_mailbox_handler(poller, lib.sl_loop_mailbox_handler(self._loop))
+            loop.adjust_mailbox_load(-1)
+            loop.clear_mailbox_handler()
         else:
-            lib.sl_poller_rm_fd(poller, self._handle)
-            self._handle = None
+            loop.rm_mailbox_fd()
 
     def _run(self) -> None:
-        lib.sl_loop_run(self._loop)  # blocks, without the GIL, until stopped
+        self._c().run()  # blocks, without the GIL, until stopped
         self._detach()
 
     def start(self) -> None:
@@ -86,7 +75,8 @@ class LoopThread:
         self._attach()
         self._thread.start()
         deadline = time.monotonic() + 10.0
-        while not lib.sl_loop_running(self._loop):
+        loop = self._c()
+        while not loop.running():
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} did not start")
             time.sleep(0)
@@ -95,7 +85,7 @@ class LoopThread:
         """Ask the loop to stop (a command; returns at once)."""
         with self._lock:
             if self._final is None:
-                lib.sl_loop_stop(self._loop)
+                self._c().stop()
 
     def join(self, timeout: float | None = None) -> None:
         if self._thread.ident is not None:  # never started: nothing to join
@@ -110,14 +100,14 @@ class LoopThread:
                 "running": self.running,
                 "commands": self.commands,
             }
-            self._loop = ffi.NULL
+            self._loop = None
 
     def ping(self) -> None:
         """Send the loop a no-op command; :attr:`commands` counts it once run."""
         with self._lock:
             if self._final is not None:
                 raise RuntimeError(f"{self.name} has stopped")
-            lib.sl_loop_ping(self._loop)
+            self._c().ping()
 
     @property
     def name(self) -> str:
@@ -128,21 +118,21 @@ class LoopThread:
         """The poller backend this loop runs on."""
         if self._final is not None:
             return self._final["poller"]  # type: ignore[no-any-return]
-        return str(ffi.string(lib.sl_loop_poller_name(self._loop)).decode())
+        return self._c().poller_name()
 
     @property
     def load(self) -> int:
         """Registered fds plus attached mailboxes (zero once stopped)."""
         if self._final is not None:
             return self._final["load"]  # type: ignore[no-any-return]
-        return int(lib.sl_loop_load(self._loop))
+        return self._c().load()
 
     @property
     def running(self) -> bool:
         """True while the C loop runs."""
         if self._final is not None:
             return self._final["running"]  # type: ignore[no-any-return]
-        return bool(lib.sl_loop_running(self._loop))
+        return self._c().running()
 
     @property
     def alive(self) -> bool:
@@ -154,7 +144,7 @@ class LoopThread:
         """Commands this loop has processed."""
         if self._final is not None:
             return self._final["commands"]  # type: ignore[no-any-return]
-        return int(lib.sl_loop_commands(self._loop))
+        return self._c().commands()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -164,16 +154,16 @@ class LoopThread:
 class IoThread(LoopThread):
     """An I/O thread: listeners, connecters, sessions, engines and timers."""
 
-    kind = lib.SL_LOOP_IO
+    kind = LOOP_IO
 
-    def __init__(self, cctx: Any, poller: str | None, index: int) -> None:
+    def __init__(self, cctx: CContext, poller: str | None, index: int) -> None:
         super().__init__(cctx, poller, f"serverlink-io-{index}")
 
 
 class Reaper(LoopThread):
     """The reaper: finishes closed sockets, then tells the context it is done."""
 
-    kind = lib.SL_LOOP_REAPER
+    kind = LOOP_REAPER
 
-    def __init__(self, cctx: Any, poller: str | None) -> None:
+    def __init__(self, cctx: CContext, poller: str | None) -> None:
         super().__init__(cctx, poller, "serverlink-reaper")

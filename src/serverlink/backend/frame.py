@@ -17,16 +17,16 @@ from __future__ import annotations
 import builtins
 import errno as _errno
 import sys
-from typing import Any, cast
+from typing import Any
 
 import zmq
 
-from serverlink import _zerocopy
-from serverlink._core import ffi, lib
-from serverlink.backend.utils import raise_last
+import serverlink
+from serverlink import _binding, _zerocopy
+from serverlink._binding import Msg
+from serverlink.backend.utils import from_serverlink
 from serverlink.constants import MessageOption
 from serverlink.frame import MessageTracker as _SLTracker
-from serverlink.frame import _owning_data_pointer
 
 
 def _view_of(data: Any) -> memoryview:
@@ -43,8 +43,7 @@ class Frame:
 
     more: bool
     tracker: Any
-    _sl_msg: Any
-    _sl_data: Any
+    _sl_msg: Msg
     _sl_size: int
     _sl_bytes: builtins.bytes | None
     _sl_buffer: memoryview | None
@@ -58,49 +57,45 @@ class Frame:
     ) -> None:
         self.more = False
         self.tracker = zmq._FINISHED_TRACKER if track else None
-        if data is None:
-            self._sl_adopt(self._sl_check(lib.sl_msg_new(ffi.NULL, 0)))
-            return
-        view = _view_of(data)
-        if copy is None:
-            threshold = zmq.COPY_THRESHOLD if copy_threshold is None else copy_threshold
-            copy = bool(threshold) and view.nbytes < threshold
-        buf = ffi.from_buffer(view)
-        if copy:
-            self._sl_adopt(self._sl_check(lib.sl_msg_new(buf, len(buf))))
-            return
-        # Zero-copy: `buf` (which holds the exported buffer) stays pinned
-        # until C has released the message and all its copies.
-        _zerocopy.drain()
-        sl_tracker = _SLTracker() if track else None
-        token = _zerocopy.pin(buf, sl_tracker)
-        if sl_tracker is not None:
-            sl_tracker._track(token)
-        self._sl_adopt(self._sl_check(lib.sl_msg_new_zc(buf, len(buf), _zerocopy.queue(), token)))
+        try:
+            if data is None:
+                self._sl_adopt(Msg.copy_of(b""))
+                return
+            view = _view_of(data)
+            if copy is None:
+                threshold = zmq.COPY_THRESHOLD if copy_threshold is None else copy_threshold
+                copy = bool(threshold) and view.nbytes < threshold
+            if copy:
+                self._sl_adopt(Msg.copy_of(view))
+                return
+            # Zero-copy: `buf` (which holds the exported buffer) stays pinned
+            # until C has released the message and all its copies.
+            buf = _binding.view(view)
+            _zerocopy.drain()
+            sl_tracker = _SLTracker() if track else None
+            token = _zerocopy.pin(buf, sl_tracker)
+            if sl_tracker is not None:
+                sl_tracker._track(token)
+            self._sl_adopt(Msg.over(buf, _zerocopy.queue(), token))
+        except serverlink.ZMQError as e:
+            raise from_serverlink(e) from None
         if sl_tracker is not None:
             from serverlink.backend._tracker import ZeroCopyTracker
 
             self.tracker = ZeroCopyTracker(sl_tracker)
 
-    @staticmethod
-    def _sl_check(msg: Any) -> Any:
-        if msg == ffi.NULL:
-            raise_last()
-        return msg
-
-    def _sl_adopt(self, msg: Any) -> None:
+    def _sl_adopt(self, msg: Msg) -> None:
         self._sl_msg = msg
-        self._sl_size = int(lib.sl_msg_size(msg))
-        self._sl_data = _owning_data_pointer(msg)
+        self._sl_size = msg.size
         self._sl_bytes = None
         self._sl_buffer = None
 
     @classmethod
-    def _sl_received(cls, msg: Any) -> Frame:
+    def _sl_received(cls, msg: Msg) -> Frame:
         """A frame owning ``msg``, just received from a socket."""
         f = cls.__new__(cls)
         f._sl_adopt(msg)
-        f.more = bool(lib.sl_msg_more(msg))
+        f.more = msg.more
         f.tracker = None
         return f
 
@@ -108,14 +103,14 @@ class Frame:
     def buffer(self) -> memoryview:
         """The bytes, in place (no copy); valid while anything refers to them."""
         if self._sl_buffer is None:
-            self._sl_buffer = memoryview(ffi.buffer(self._sl_data, self._sl_size))
+            self._sl_buffer = self._sl_msg.buffer()
         return self._sl_buffer
 
     @property
     def bytes(self) -> builtins.bytes:
         """A copy of the bytes (made once, then cached)."""
         if self._sl_bytes is None:
-            self._sl_bytes = cast(builtins.bytes, ffi.unpack(self._sl_data, self._sl_size))
+            self._sl_bytes = self._sl_msg.bytes()
         return self._sl_bytes
 
     def __len__(self) -> int:
@@ -142,9 +137,8 @@ class Frame:
     def fast_copy(self) -> Frame:
         """Another frame on the same C message (no copy of the bytes)."""
         f = type(self).__new__(type(self))
-        f._sl_msg = self._sl_msg
+        f._sl_msg = self._sl_msg  # one C message, alive while either frame is
         f._sl_size = self._sl_size
-        f._sl_data = self._sl_data  # keeps the C message alive for both
         f._sl_bytes = self._sl_bytes
         f._sl_buffer = self._sl_buffer
         f.more = self.more

@@ -8,30 +8,30 @@ handler (so Ctrl-C raises KeyboardInterrupt).
 
 from __future__ import annotations
 
-import errno as _errno
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from zmq.error import ZMQError
-
 import serverlink
-from serverlink._core import ffi, lib
-from serverlink.backend.socket import Socket
-from serverlink.backend.utils import raise_last
+from serverlink._binding import CSocket, PollItems
+from serverlink.backend.socket import Socket, _closed
+from serverlink.backend.utils import from_serverlink
 
 
-def socket_pointer(s: Any) -> Any:
-    """The C socket of a backend or serverlink socket, or None if ``s`` is not one."""
+def csocket(s: Any) -> CSocket | None:
+    """The binding's socket of a backend or serverlink socket, None if ``s`` is not one.
+
+    ENOTSOCK if it is closed.
+    """
     if isinstance(s, Socket):
-        p = s._sl_handle._s
+        h = s._sl_handle._h
     elif isinstance(s, serverlink.Socket):
-        p = s._s
+        h = s._h
     else:
         return None
-    if p == ffi.NULL:
-        raise ZMQError(_errno.ENOTSOCK, "Socket operation on non-socket (socket is closed)")
-    return p
+    if h is None:
+        raise _closed()
+    return h
 
 
 def _fileno(s: Any) -> int:
@@ -56,24 +56,24 @@ def zmq_poll(sockets: Sequence[tuple[Any, int]], timeout: int = -1) -> list[tupl
         if timeout > 0:
             time.sleep(timeout / 1000)
         return []
-    items = ffi.new("sl_pollitem[]", n)
+    items = PollItems(n)
+    given: list[Any] = []
     for i, (s, events) in enumerate(sockets):
-        p = socket_pointer(s)
-        if p is not None:
-            items[i].socket = p
+        h = csocket(s)
+        if h is not None:
+            items.set_socket(i, h, events)
+            given.append(s)
         else:
-            items[i].fd = _fileno(s)
-        items[i].events = events
-    timeout = int(timeout)
-    deadline = time.monotonic() + timeout / 1000 if timeout > 0 else 0.0
-    while lib.sl_poll(items, n, timeout) < 0:
-        if ffi.errno != _errno.EINTR:
-            raise_last()
-        if timeout > 0:
-            timeout = max(0, int((deadline - time.monotonic()) * 1000))
+            fd = _fileno(s)
+            items.set_fd(i, fd, events)
+            given.append(fd)
+    try:
+        items.poll(int(timeout))
+    except serverlink.ZMQError as e:
+        raise from_serverlink(e) from None
     result: list[tuple[Any, int]] = []
-    for i, (s, _) in enumerate(sockets):
-        revents = int(items[i].revents)
+    for i, s in enumerate(given):
+        revents = items.revents(i)
         if revents > 0:
-            result.append((s if items[i].socket != ffi.NULL else int(items[i].fd), revents))
+            result.append((s, revents))
     return result

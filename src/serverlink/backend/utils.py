@@ -14,11 +14,11 @@ from typing import Final, NoReturn
 
 from zmq.error import Again, ContextTerminated, InterruptedSystemCall, ZMQError
 
+import serverlink
+from serverlink import _binding
 from serverlink import version as _version
-from serverlink._core import ffi
 from serverlink.constants import SocketOption
 from serverlink.error import ETERM
-from serverlink.error import strerror as _sl_strerror
 
 ENOTSUP: Final[int] = getattr(_errno, "ENOTSUP", 156384713)
 
@@ -46,12 +46,12 @@ SECURITY_OPTIONS: Final[frozenset[int]] = frozenset(
 
 def strerror(errno: int) -> str:
     """libzmq's text for an errno value."""
-    return _sl_strerror(errno)
+    return _binding.strerror(errno)
 
 
 def zmq_errno() -> int:
     """The errno of this thread's last failed serverlink call."""
-    return int(ffi.errno)
+    return _binding.last_errno()
 
 
 def zmq_version_info() -> tuple[int, int, int]:
@@ -88,9 +88,14 @@ def error_for(errnum: int, msg: str | None = None) -> ZMQError:
     return ZMQError(errnum, msg)
 
 
+def from_serverlink(e: serverlink.ZMQError) -> ZMQError:
+    """pyzmq's exception for one of serverlink's (the binding raises those)."""
+    return error_for(e.errno if e.errno is not None else _errno.EINVAL)
+
+
 def raise_last(msg: str | None = None) -> NoReturn:
     """Raise pyzmq's exception for this thread's last serverlink errno."""
-    raise error_for(int(ffi.errno), msg)
+    raise error_for(_binding.last_errno(), msg)
 
 
 def security_message(option: int) -> str:
