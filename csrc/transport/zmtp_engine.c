@@ -463,6 +463,8 @@ static int push_or_hold(sli_engine *e, sli_msg *m)
     return -1;
 }
 
+/* A command frame from an active peer; m stays the caller's (it closes
+ * it, whatever the outcome). */
 static int process_command(sli_engine *e, sli_msg *m)
 {
     sli_zmtp_command c;
@@ -483,13 +485,9 @@ static int process_command(sli_engine *e, sli_msg *m)
             sli_poller_add_timer(poller(e), ttl, &e->handler, T_HB_TTL);
             e->has_ttl_timer = true;
         }
-        sli_msg_close(m);
         return 0;
     }
-    if (sli_zmtp_command_is(&c, "PONG")) {
-        sli_msg_close(m);
-        return 0;
-    }
+    if (sli_zmtp_command_is(&c, "PONG")) return 0;
     if (sli_zmtp_command_is(&c, "SUBSCRIBE") || sli_zmtp_command_is(&c, "CANCEL")) {
         if (!is_publisher_type(e->options.type)) {
             errno = EPROTO;
@@ -500,7 +498,6 @@ static int process_command(sli_engine *e, sli_msg *m)
         unsigned char *p = sli_msg_data(&sub);
         p[0] = sli_zmtp_command_is(&c, "SUBSCRIBE") ? 1 : 0;
         memcpy(p + 1, c.body, c.body_len);
-        sli_msg_close(m);
         return push_or_hold(e, &sub);
     }
     if (sli_zmtp_command_is(&c, "ERROR")) {
@@ -511,8 +508,9 @@ static int process_command(sli_engine *e, sli_msg *m)
     return -1;
 }
 
-/* A whole frame arrived. Returns 0, or -1 with EAGAIN (held, input
- * stopped) or another errno (the connection is broken). */
+/* A whole frame arrived; m is taken in every case (passed on, held or
+ * closed). Returns 0, or -1 with EAGAIN (held, input stopped) or another
+ * errno (the connection is broken). */
 static int process_frame(sli_engine *e, sli_msg *m)
 {
     if (e->state == ST_HANDSHAKE) {
@@ -523,7 +521,17 @@ static int process_frame(sli_engine *e, sli_msg *m)
     /* Any traffic shows the peer is alive. */
     cancel_timer(e, &e->has_ttl_timer, T_HB_TTL);
     cancel_timer(e, &e->has_timeout_timer, T_HB_TIMEOUT);
-    if (m->flags & SLI_MSG_COMMAND) return process_command(e, m);
+    if (m->flags & SLI_MSG_COMMAND) {
+        /* Closed here whatever became of it: a refused command (an unknown
+         * one, ERROR, SUBSCRIBE to a non-publisher...) above the inline
+         * size is a slice, and dropped unclosed it pinned its whole read
+         * block (8 KiB; a large one its own buffer) for good. */
+        int rc = process_command(e, m);
+        int err = errno;
+        sli_msg_close(m);
+        errno = err;
+        return rc;
+    }
     return push_or_hold(e, m);
 }
 
