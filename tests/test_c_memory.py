@@ -4,8 +4,10 @@ The program is linked with the allocator wrapped (GNU ld's ``--wrap``), so
 it counts every block the core holds -- read blocks and message contents
 included -- without a counter in the library and without trusting RSS.
 Each case drops peers twice and compares the heap after the second round
-with what it was after the first. Plain and under AddressSanitizer (whose
-LeakSanitizer also checks the exit)."""
+with what it was after the first; the idle case also bounds what a
+connection that never greets holds while it waits for HANDSHAKE_IVL.
+Plain and under AddressSanitizer (whose LeakSanitizer also checks the
+exit)."""
 
 from __future__ import annotations
 
@@ -55,3 +57,9 @@ REJECTED = ["unknown", "error", "subscribe", "subscribe-large", "ready", "malfor
 def test_rejected_command_leaves_nothing_in_the_heap(test_memory: Path, kind: str) -> None:
     out = run(test_memory, "rejected", kind)
     assert f"rejected {kind}: 32 peers dropped" in out
+
+
+@pytest.mark.timeout(120)
+def test_idle_connection_costs_no_buffers_and_leaves_nothing(test_memory: Path) -> None:
+    out = run(test_memory, "idle")
+    assert "idle: 64 peers waiting" in out
