@@ -14,15 +14,24 @@ peers:
 - ``idle``: each peer connects and sends nothing; the server drops it after
   HANDSHAKE_IVL (200 ms).
 
+The PULL's owner calls getsockopt(EVENTS) every 20 connects and while it
+waits for the drops, as a server waiting in recv or poll would: a socket
+handles its commands (a pipe for each peer that completed the handshake,
+and that pipe's termination) only when its owner calls it, and until then
+the session and pipes of a dropped peer wait. ``--busy-owner`` looks only
+once a round's peers are all connected, so those pile up.
+
 The PULL's BACKLOG is raised above N so that the peers connect at once
 and are all open together (with the default 100, the kernel drops SYNs and
 the connects trickle in over seconds, each dropped 200 ms later). After each
 round (N peers, all dropped by the server and closed here) the process's
-RSS is printed (VmRSS from /proc/self/status). With ``--trim``, glibc's
-``malloc_trim(0)`` runs after each round and the RSS after it is shown in
-parentheses: memory that trimming gives back was freed but kept by the
-allocator, not leaked. Without it, the RSS after one trim at the end is
-printed last. Linux only.
+RSS is printed (VmRSS from /proc/self/status), and after a slash what
+malloc counts as in use (glibc's mallinfo2: uordblks + hblkhd, every
+arena): RSS that stays high while the bytes in use return is memory malloc
+keeps for reuse, not a leak. With ``--trim``, glibc's ``malloc_trim(0)``
+runs after each round and the RSS after it is shown in parentheses.
+Without it, the RSS after one trim at the end is printed last. Linux,
+glibc.
 """
 
 from __future__ import annotations
@@ -76,10 +85,36 @@ def rss_kib() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+LIBC.mallinfo2.restype = Mallinfo2
+
+
+def malloc_in_use_kib() -> int:
+    """Bytes malloc has handed out and not had back, in every arena."""
+    mi = LIBC.mallinfo2()
+    return int(mi.uordblks + mi.hblkhd) // 1024
+
+
 def malloc_trim() -> None:
-    name = ctypes.util.find_library("c")
-    if name is not None:
-        ctypes.CDLL(name).malloc_trim(0)
+    LIBC.malloc_trim(0)
 
 
 def raise_fd_limit(need: int) -> None:
@@ -117,20 +152,26 @@ def wait_closed(peers: list[socket.socket], deadline: float, service: Callable[[
     return left
 
 
-def one_round(port: int, probe: str, conns: int, service: Callable[[], object]) -> int:
+def one_round(
+    port: int, probe: str, conns: int, service: Callable[[], object], busy_owner: bool
+) -> int:
     peers = []
     for i in range(conns):
         p = socket.create_connection(("127.0.0.1", port))
         if probe == "rejected":
             p.sendall(GREETING + READY_PUSH + REJECTED[i % len(REJECTED)])
         peers.append(p)
+        if not busy_owner and i % 20 == 0:
+            service()
     stuck = wait_closed(peers, time.monotonic() + 60, service)
     for p in peers:
         p.close()
     return stuck
 
 
-def run(lib: str, probe: str, conns: int, rounds: int, trim: bool) -> dict[str, Any]:
+def run(
+    lib: str, probe: str, conns: int, rounds: int, trim: bool, busy_owner: bool
+) -> dict[str, Any]:
     raise_fd_limit(4 * conns + 256)
     zmq: Any = importlib.import_module("serverlink" if lib == "serverlink" else "zmq")
     ctx = zmq.Context()
@@ -146,14 +187,20 @@ def run(lib: str, probe: str, conns: int, rounds: int, trim: bool) -> dict[str, 
 
     gc.collect()
     start = rss_kib()
+    start_in_use = malloc_in_use_kib()
     rows = []
     for r in range(rounds):
-        stuck = one_round(port, probe, conns, service)
+        stuck = one_round(port, probe, conns, service, busy_owner)
         for _ in range(6):  # sessions finish terminating in the I/O thread
             time.sleep(0.05)
             service()
         gc.collect()
-        row = {"round": r + 1, "rss_kib": rss_kib(), "stuck": stuck}
+        row = {
+            "round": r + 1,
+            "rss_kib": rss_kib(),
+            "in_use_kib": malloc_in_use_kib(),
+            "stuck": stuck,
+        }
         if trim:
             malloc_trim()
             row["trimmed_kib"] = rss_kib()
@@ -167,6 +214,7 @@ def run(lib: str, probe: str, conns: int, rounds: int, trim: bool) -> dict[str, 
         "probe": probe,
         "conns": conns,
         "start_kib": start,
+        "start_in_use_kib": start_in_use,
         "rounds": rows,
         "end_trimmed_kib": end,
     }
@@ -183,11 +231,16 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--libs", default="serverlink,pyzmq")
     ap.add_argument("--trim", action="store_true", help="malloc_trim(0) after each round")
+    ap.add_argument(
+        "--busy-owner",
+        action="store_true",
+        help="the PULL's owner looks at it only once all the round's peers are connected",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args()
     if a.child:
-        print(json.dumps(run(a.child, a.probe, a.conns, a.rounds, a.trim)))
+        print(json.dumps(run(a.child, a.probe, a.conns, a.rounds, a.trim, a.busy_owner)))
         return
     results = []
     for lib in a.libs.split(","):
@@ -201,23 +254,32 @@ def main() -> None:
             str(a.rounds),
         ]
         out = subprocess.run(
-            [*cmd, *(["--trim"] if a.trim else []), "--child", lib],
+            [
+                *cmd,
+                *(["--trim"] if a.trim else []),
+                *(["--busy-owner"] if a.busy_owner else []),
+                "--child",
+                lib,
+            ],
             check=True,
             capture_output=True,
             text=True,
         ).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
     trimmed = " (after malloc_trim)" if a.trim else ""
-    print(f"probe {a.probe}: {a.conns} peers per round; RSS MiB{trimmed}")
+    print(f"probe {a.probe}: {a.conns} peers per round; RSS / malloc in use, MiB{trimmed}")
     print("round " + "".join(f"{r['lib']:>24}" for r in results))
-    print("start " + "".join(f"{mib(r['start_kib']):>24}" for r in results))
+    print(
+        "start "
+        + "".join(f"{mib(r['start_kib'])} /{mib(r['start_in_use_kib'])}".rjust(24) for r in results)
+    )
     for i in range(a.rounds):
         cells = []
         for r in results:
             row = r["rounds"][i]
             stuck = f" {row['stuck']} open!" if row["stuck"] else ""
             after = f" ({mib(row['trimmed_kib'])})" if a.trim else ""
-            cells.append(f"{mib(row['rss_kib'])}{after}{stuck}")
+            cells.append(f"{mib(row['rss_kib'])}{after} /{mib(row['in_use_kib'])}{stuck}")
         print(f"{i + 1:5} " + "".join(f"{c:>24}" for c in cells))
     print("trim  " + "".join(f"{mib(r['end_trimmed_kib']):>24}" for r in results))
     if a.json:
