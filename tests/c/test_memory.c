@@ -364,7 +364,7 @@ static int test_rejected(const char *kind)
  * process grows by about 4.3 KB a waiting connection). Once they are
  * dropped, nothing of them may stay. */
 #define IDLE_PEERS 64
-#define IDLE_HANDSHAKE_IVL 2000
+#define IDLE_HANDSHAKE_IVL 1000
 #define IDLE_MAX_BYTES 4096
 
 /* Opens the peers, and returns the heap once every one of them has been
