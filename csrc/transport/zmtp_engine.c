@@ -15,6 +15,9 @@
  * one byte, and nothing a peer sends before its READY is accepted as a
  * message: until then the decoder refuses data frames and large commands
  * at their header, so an unauthenticated peer cannot make us buffer much.
+ * Nor keep much while it is silent: the greeting is read into its own 64
+ * bytes, the read buffer is made once it is in, and the output buffer is
+ * small until the peer is READY (see HANDSHAKE_OUT_CAP).
  * Heartbeats are ZMTP 3.1 PING/PONG: at most one PING and one PONG wait to
  * be written, so a peer that pings and never reads cannot grow our output.
  * Subscriptions travel as SUBSCRIBE/CANCEL commands to 3.1 peers and as
@@ -31,6 +34,12 @@
 #define IN_BATCH 8192
 #define OUT_BATCH 8192
 #define OUT_CAP (OUT_BATCH + 4096)
+/* The output buffer until the handshake: our greeting (64 bytes) and READY
+ * (at most 9 + 296, with a 255-byte routing id). It grows to OUT_CAP once
+ * the peer is READY, and the read buffer is made once the peer has greeted:
+ * a connection that never greets (a scan, a flood of idle connects held
+ * until HANDSHAKE_IVL) costs the engine and this, not 20 KB of buffers. */
+#define HANDSHAKE_OUT_CAP 512
 #define READS_PER_EVENT 16
 /* Bytes written per output event before the loop gets its turn back. With
  * no bound, a tcp engine writes until the kernel refuses: TCP grows its send
@@ -62,8 +71,9 @@ struct sli_engine {
     size_t greeting_have;
     int peer_minor;
     sli_zmtp_decoder decoder;
-    /* The batch buffer that reads land in; one reference is ours, and each
-     * frame decoded from it as a slice holds another (see next_inbuf). */
+    /* The batch buffer that reads land in (NULL until the peer's greeting
+     * is in); one reference is ours, and each frame decoded from it as a
+     * slice holds another (see next_inbuf). */
     sli_msg_content *inblock;
     unsigned char *inbuf;       /* inblock's bytes */
     size_t in_pos, in_len;
@@ -95,18 +105,16 @@ sli_engine *sli_engine_new(sli_fd_t fd, const sli_options *options, const char *
 {
     sli_engine *e = calloc(1, sizeof *e);
     if (!e) return NULL;
-    e->inblock = sli_msg_block_new(IN_BATCH);
-    e->outbuf = malloc(OUT_CAP);
+    e->outbuf = malloc(HANDSHAKE_OUT_CAP);
     e->endpoint = strdup(endpoint);
-    if (!e->inblock || !e->outbuf || !e->endpoint) {
-        if (e->inblock) sli_msg_block_release(e->inblock);
+    if (!e->outbuf || !e->endpoint) {
         free(e->outbuf);
         free(e->endpoint);
         free(e);
         errno = ENOMEM;
         return NULL;
     }
-    e->out_cap = OUT_CAP;
+    e->out_cap = HANDSHAKE_OUT_CAP;
     e->fd = fd;
     e->options = *options;
     e->as_server = as_server;
@@ -114,9 +122,7 @@ sli_engine *sli_engine_new(sli_fd_t fd, const sli_options *options, const char *
     e->handler.out_event = engine_out_event;
     e->handler.timer_event = engine_timer_event;
     e->peer_type = -1;
-    e->inbuf = e->inblock->data;
     sli_zmtp_decoder_init(&e->decoder, options->maxmsgsize);
-    e->decoder.block = e->inblock;
     sli_msg_init(&e->pending_in);
     sli_msg_init(&e->out_body);
     return e;
@@ -166,7 +172,7 @@ static void unplug_and_free(sli_engine *e)
     sli_zmtp_decoder_fini(&e->decoder);
     sli_msg_close(&e->pending_in);
     sli_msg_close(&e->out_body);
-    sli_msg_block_release(e->inblock);
+    if (e->inblock) sli_msg_block_release(e->inblock);
     free(e->outbuf);
     free(e->endpoint);
     free(e);
@@ -402,6 +408,16 @@ static int process_ready(sli_engine *e, sli_msg *m)
         errno = SLI_ENOCOMPATPROTO;
         return -1;
     }
+    /* Messages may flow: the output batch gets its full size. */
+    if (e->out_cap < OUT_CAP) {
+        unsigned char *b = realloc(e->outbuf, OUT_CAP);
+        if (!b) {
+            errno = ENOMEM;
+            return -1;
+        }
+        e->outbuf = b;
+        e->out_cap = OUT_CAP;
+    }
     e->state = ST_ACTIVE;
     e->handshaked = true;
     cancel_timer(e, &e->has_handshake_timer, T_HANDSHAKE);
@@ -432,10 +448,14 @@ static int process_ready(sli_engine *e, sli_msg *m)
     return 0;
 }
 
-static int process_greeting(sli_engine *e)
+/* n more bytes of the peer's greeting were read into e->greeting: judged
+ * as they come, so junk is refused at its first wrong byte. */
+static int take_greeting(sli_engine *e, size_t n)
 {
+    e->greeting_have += n;
     sli_zmtp_greeting g;
-    if (sli_zmtp_greeting_check(e->greeting, SLI_ZMTP_GREETING_SIZE, &g) != 0) return -1;
+    if (sli_zmtp_greeting_check(e->greeting, e->greeting_have, &g) != 0) return -1;
+    if (e->greeting_have < SLI_ZMTP_GREETING_SIZE) return 0;
     if (strcmp(g.mechanism, "NULL") != 0) {
         errno = EPROTO; /* mechanism mismatch: we speak NULL only */
         return -1;
@@ -463,6 +483,8 @@ static int push_or_hold(sli_engine *e, sli_msg *m)
     return -1;
 }
 
+/* A command frame from an active peer; m stays the caller's (it closes
+ * it, whatever the outcome). */
 static int process_command(sli_engine *e, sli_msg *m)
 {
     sli_zmtp_command c;
@@ -483,13 +505,9 @@ static int process_command(sli_engine *e, sli_msg *m)
             sli_poller_add_timer(poller(e), ttl, &e->handler, T_HB_TTL);
             e->has_ttl_timer = true;
         }
-        sli_msg_close(m);
         return 0;
     }
-    if (sli_zmtp_command_is(&c, "PONG")) {
-        sli_msg_close(m);
-        return 0;
-    }
+    if (sli_zmtp_command_is(&c, "PONG")) return 0;
     if (sli_zmtp_command_is(&c, "SUBSCRIBE") || sli_zmtp_command_is(&c, "CANCEL")) {
         if (!is_publisher_type(e->options.type)) {
             errno = EPROTO;
@@ -500,7 +518,6 @@ static int process_command(sli_engine *e, sli_msg *m)
         unsigned char *p = sli_msg_data(&sub);
         p[0] = sli_zmtp_command_is(&c, "SUBSCRIBE") ? 1 : 0;
         memcpy(p + 1, c.body, c.body_len);
-        sli_msg_close(m);
         return push_or_hold(e, &sub);
     }
     if (sli_zmtp_command_is(&c, "ERROR")) {
@@ -511,8 +528,9 @@ static int process_command(sli_engine *e, sli_msg *m)
     return -1;
 }
 
-/* A whole frame arrived. Returns 0, or -1 with EAGAIN (held, input
- * stopped) or another errno (the connection is broken). */
+/* A whole frame arrived; m is taken in every case (passed on, held or
+ * closed). Returns 0, or -1 with EAGAIN (held, input stopped) or another
+ * errno (the connection is broken). */
 static int process_frame(sli_engine *e, sli_msg *m)
 {
     if (e->state == ST_HANDSHAKE) {
@@ -523,40 +541,42 @@ static int process_frame(sli_engine *e, sli_msg *m)
     /* Any traffic shows the peer is alive. */
     cancel_timer(e, &e->has_ttl_timer, T_HB_TTL);
     cancel_timer(e, &e->has_timeout_timer, T_HB_TIMEOUT);
-    if (m->flags & SLI_MSG_COMMAND) return process_command(e, m);
+    if (m->flags & SLI_MSG_COMMAND) {
+        /* Closed here whatever became of it: a refused command (an unknown
+         * one, ERROR, SUBSCRIBE to a non-publisher...) above the inline
+         * size is a slice, and dropped unclosed it pinned its whole read
+         * block (8 KiB; a large one its own buffer) for good. */
+        int rc = process_command(e, m);
+        int err = errno;
+        sli_msg_close(m);
+        errno = err;
+        return rc;
+    }
     return push_or_hold(e, m);
 }
 
 /* Before a read into the batch buffer (all of it decoded): frames still
  * alive as slices of it keep it, and the reads go to a new one. As libzmq's
  * shared_message_memory_allocator: a frame from 49 bytes up to a batch
- * costs no allocation, and its receiver frees nothing but a reference. */
+ * costs no allocation, and its receiver frees nothing but a reference.
+ * The first buffer is made here too, at the first read after the greeting. */
 static int next_inbuf(sli_engine *e)
 {
-    if (!sli_msg_block_shared(e->inblock)) return 0;
+    if (e->inblock && !sli_msg_block_shared(e->inblock)) return 0;
     sli_msg_content *b = sli_msg_block_new(IN_BATCH);
     if (!b) return -1;
-    sli_msg_block_release(e->inblock);
+    if (e->inblock) sli_msg_block_release(e->inblock);
     e->inblock = b;
     e->inbuf = b->data;
     e->decoder.block = b;
     return 0;
 }
 
+/* Decodes the frames in the batch buffer (empty until the greeting is in:
+ * greeting bytes are read into e->greeting). */
 static int decode_buffered(sli_engine *e)
 {
     while (e->in_pos < e->in_len) {
-        if (e->state == ST_GREETING) {
-            size_t want = SLI_ZMTP_GREETING_SIZE - e->greeting_have;
-            size_t n = e->in_len - e->in_pos < want ? e->in_len - e->in_pos : want;
-            memcpy(e->greeting + e->greeting_have, e->inbuf + e->in_pos, n);
-            e->greeting_have += n;
-            e->in_pos += n;
-            sli_zmtp_greeting g;
-            if (sli_zmtp_greeting_check(e->greeting, e->greeting_have, &g) != 0) return -1;
-            if (e->greeting_have == SLI_ZMTP_GREETING_SIZE && process_greeting(e) != 0) return -1;
-            continue;
-        }
         sli_msg m;
         sli_msg_init(&m);
         size_t used = 0;
@@ -605,16 +625,25 @@ static void engine_in_event(sli_io_handler *h)
             return;
         }
         if (reads == READS_PER_EVENT || drained) break;
-        unsigned char *direct = NULL;
-        size_t room = e->state == ST_GREETING
-                          ? 0
-                          : sli_zmtp_decoder_direct_buffer(&e->decoder, IN_BATCH, &direct);
-        size_t want = room ? room : IN_BATCH;
-        if (!room && next_inbuf(e) != 0) {
-            engine_error(e, SLI_ENGINE_CONNECTION_ERROR);
-            return;
+        bool greeting = e->state == ST_GREETING;
+        unsigned char *buf = NULL;
+        size_t room = 0, want;
+        if (greeting) {
+            /* The greeting's bytes and no more: the batch buffer is made
+             * only for a peer that greeted (libzmq, too, makes its decoder
+             * after the greeting). */
+            buf = e->greeting + e->greeting_have;
+            want = SLI_ZMTP_GREETING_SIZE - e->greeting_have;
+        } else {
+            room = sli_zmtp_decoder_direct_buffer(&e->decoder, IN_BATCH, &buf);
+            want = room ? room : IN_BATCH;
+            if (!room && next_inbuf(e) != 0) {
+                engine_error(e, SLI_ENGINE_CONNECTION_ERROR);
+                return;
+            }
+            if (!room) buf = e->inbuf;
         }
-        ssize_t n = sli_net_read(e->fd, room ? direct : e->inbuf, want);
+        ssize_t n = sli_net_read(e->fd, buf, want);
         if (n == 0) {
             engine_error(e, SLI_ENGINE_CONNECTION_ERROR);
             return;
@@ -625,6 +654,13 @@ static void engine_in_event(sli_io_handler *h)
             return;
         }
         drained = (size_t)n < want;
+        if (greeting) {
+            if (take_greeting(e, (size_t)n) != 0) {
+                engine_error(e, reason_for(errno));
+                return;
+            }
+            continue;
+        }
         if (room) {
             sli_msg m;
             sli_msg_init(&m);
