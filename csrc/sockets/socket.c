@@ -14,7 +14,10 @@
 
 static void socket_process_term(sli_own *o, int linger);
 static void socket_process_destroy(sli_own *o);
-static const sli_own_ops socket_own_ops = { socket_process_term, socket_process_destroy };
+static const sli_own_ops socket_own_ops = {
+    .process_term = socket_process_term,
+    .process_destroy = socket_process_destroy,
+};
 
 static void reap_in_event(sli_io_handler *h);
 static void reap_out_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
@@ -130,7 +133,10 @@ static void sink_pipe_terminated(void *sink, sli_pipe *p)
 }
 
 const sli_pipe_sink_ops sli_socket_sink_ops = {
-    sink_read_activated, sink_write_activated, sink_hiccuped, sink_pipe_terminated,
+    .read_activated = sink_read_activated,
+    .write_activated = sink_write_activated,
+    .hiccuped = sink_hiccuped,
+    .pipe_terminated = sink_pipe_terminated,
 };
 
 void sli_socket_attach_pipe(sli_socket *s, sli_pipe *p, bool subscribe_to_all, bool locally_initiated)

@@ -28,7 +28,10 @@ typedef struct sli_connecter {
 
 static void connecter_process_term(sli_own *o, int linger);
 static void connecter_process_destroy(sli_own *o);
-static const sli_own_ops connecter_own_ops = { connecter_process_term, connecter_process_destroy };
+static const sli_own_ops connecter_own_ops = {
+    .process_term = connecter_process_term,
+    .process_destroy = connecter_process_destroy,
+};
 
 static uint32_t next_random(sli_connecter *c)
 {

@@ -32,7 +32,12 @@ static void null_event(void *sink, sli_pipe *p)
     SLI_UNUSED(sink);
     SLI_UNUSED(p);
 }
-static const sli_pipe_sink_ops null_sink = { null_event, null_event, null_event, null_event };
+static const sli_pipe_sink_ops null_sink = {
+    .read_activated = null_event,
+    .write_activated = null_event,
+    .hiccuped = null_event,
+    .pipe_terminated = null_event,
+};
 
 static void send_routing_id(sli_pipe *p, const sli_options *o)
 {
@@ -247,5 +252,8 @@ void sli_inproc_ctx_fini(struct sl_ctx *ctx)
 }
 
 const sli_transport sli_inproc_transport = {
-    "inproc", inproc_bind, inproc_connect, inproc_unbind, NULL,
+    .scheme = "inproc",
+    .bind = inproc_bind,
+    .connect = inproc_connect,
+    .unbind = inproc_unbind,
 };

@@ -37,7 +37,10 @@ typedef struct sli_listener {
 
 static void listener_process_term(sli_own *o, int linger);
 static void listener_process_destroy(sli_own *o);
-static const sli_own_ops listener_own_ops = { listener_process_term, listener_process_destroy };
+static const sli_own_ops listener_own_ops = {
+    .process_term = listener_process_term,
+    .process_destroy = listener_process_destroy,
+};
 
 static void accept_one(sli_listener *l, sli_fd_t fd)
 {

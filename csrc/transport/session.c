@@ -10,7 +10,10 @@
 
 static void session_process_term(sli_own *o, int linger);
 static void session_process_destroy(sli_own *o);
-static const sli_own_ops session_own_ops = { session_process_term, session_process_destroy };
+static const sli_own_ops session_own_ops = {
+    .process_term = session_process_term,
+    .process_destroy = session_process_destroy,
+};
 
 static void session_in_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
 static void session_out_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
@@ -21,7 +24,10 @@ static void pipe_write_activated(void *sink, sli_pipe *p);
 static void pipe_hiccuped(void *sink, sli_pipe *p);
 static void pipe_terminated(void *sink, sli_pipe *p);
 static const sli_pipe_sink_ops session_sink = {
-    pipe_read_activated, pipe_write_activated, pipe_hiccuped, pipe_terminated,
+    .read_activated = pipe_read_activated,
+    .write_activated = pipe_write_activated,
+    .hiccuped = pipe_hiccuped,
+    .pipe_terminated = pipe_terminated,
 };
 
 sli_session *sli_session_new(sl_loop *io, sli_socket *socket, bool active, const char *uri,
