@@ -54,7 +54,7 @@ sli_socket *sli_socket_new(struct sl_ctx *ctx, int type)
     s->reap_handler.out_event = reap_out_event;
     s->reap_handler.timer_event = reap_timer_event;
     ops->init(s);
-    if (sli_ctx_add_socket(ctx, s) != 0) {
+    if (sli_ctx_add_socket(ctx, &s->ctx_entry, &s->own.obj) != 0) {
         int e = errno;
         ops->destroy(s);
         sli_own_fini(&s->own);
@@ -497,7 +497,7 @@ static void check_destroy(sli_socket *s)
     if (!s->destroyed) return;
     /* Out of the context's list first: until then Context.term() may send
      * it STOP, which must not find its mailbox torn down. */
-    sli_ctx_remove_socket(s->own.obj.ctx, s);
+    sli_ctx_remove_socket(s->own.obj.ctx, &s->ctx_entry);
     sli_poller *p = s->reaper->poller;
     if (s->reap_iocp) {
         sli_poller_adjust_mailbox_load(p, -1);

@@ -14,7 +14,7 @@
 #define SLI_SOCKET_H
 
 #include "../core/own.h"
-#include "../core/loop.h"
+#include "../core/ctx.h"
 #include "options.h"
 
 struct sli_socket;
@@ -82,8 +82,7 @@ typedef struct sli_socket {
     sli_mutex monitor_sync;
     struct sli_socket *monitor;
     int monitor_events;
-    /* the context's list of sockets */
-    struct sli_socket *ctx_prev, *ctx_next;
+    sli_ctx_entry ctx_entry;       /* the context's list of sockets */
 } sli_socket;
 
 /* The type table (sockets.c). */

@@ -245,12 +245,6 @@ void sli_inproc_socket_terminating(sli_socket *s)
     sli_mutex_unlock(&ctx->sync);
 }
 
-void sli_inproc_ctx_fini(struct sl_ctx *ctx)
-{
-    /* Every socket has been reaped, and each removed its own entries. */
-    sli_assert(ctx->inproc_eps == NULL && ctx->inproc_pending == NULL);
-}
-
 const sli_transport sli_inproc_transport = {
     .scheme = "inproc",
     .bind = inproc_bind,
