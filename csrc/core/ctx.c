@@ -3,6 +3,13 @@
 #include "../serverlink.h"
 #include "../platform/net.h"
 
+static void ctx_process_done(sli_object *o) { ((sl_ctx *)o)->done = true; }
+
+/* The context's own object takes one command: `done`, from the reaper. */
+static const sli_object_ops ctx_ops = {
+    .process_done = ctx_process_done,
+};
+
 sl_ctx *sl_ctx_new(void)
 {
     /* Winsock is started for each context and cleaned up at its destroy
@@ -23,7 +30,7 @@ sl_ctx *sl_ctx_new(void)
         return NULL;
     }
     sli_mutex_init(&ctx->sync);
-    sli_object_init(&ctx->obj, ctx, &ctx->term_mailbox, SLI_OBJ_CTX);
+    sli_object_init(&ctx->obj, ctx, &ctx->term_mailbox, &ctx_ops);
     return ctx;
 }
 
@@ -106,8 +113,6 @@ int sl_ctx_term_wait(sl_ctx *ctx, int timeout_ms)
         if (ctx->done) return 0;
     }
 }
-
-void sli_ctx_process_done(sl_ctx *ctx) { ctx->done = true; }
 
 int sli_ctx_add_socket(sl_ctx *ctx, sli_ctx_entry *e, sli_object *socket)
 {

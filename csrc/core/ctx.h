@@ -43,7 +43,6 @@ typedef struct sl_ctx {
 sl_ctx *sli_ctx_new(void);
 /* The I/O loop with the least load, or NULL when there is none. */
 sl_loop *sli_ctx_choose_io(sl_ctx *ctx);
-void sli_ctx_process_done(sl_ctx *ctx);
 /* Registers a new socket (its object, through its entry); -1 with ETERM
  * once terminating. */
 int sli_ctx_add_socket(sl_ctx *ctx, sli_ctx_entry *e, sli_object *socket);

@@ -16,6 +16,16 @@ static void mailbox_in_event(sli_io_handler *h)
     }
 }
 
+static void loop_process_stop(sli_object *o) { sli_poller_stop(((sl_loop *)o)->poller); }
+
+void sli_loop_process_ping(sli_object *o) { SLI_UNUSED(o); }
+
+/* An I/O thread's loop (the reaper has its own table, reaper.c). */
+static const sli_object_ops io_loop_ops = {
+    .process_stop = loop_process_stop,
+    .process_ping = sli_loop_process_ping,
+};
+
 static void mailbox_out_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
 static void mailbox_timer_event(sli_io_handler *h, int id)
 {
@@ -42,7 +52,8 @@ sl_loop *sli_loop_new(struct sl_ctx *ctx, int kind, int index, const char *polle
         errno = e;
         return NULL;
     }
-    sli_object_init(&l->obj, ctx, &l->mailbox, SLI_OBJ_LOOP);
+    sli_object_init(&l->obj, ctx, &l->mailbox,
+                    kind == SLI_LOOP_REAPER ? &sli_reaper_ops : &io_loop_ops);
     l->mbox_handler.in_event = mailbox_in_event;
     l->mbox_handler.out_event = mailbox_out_event;
     l->mbox_handler.timer_event = mailbox_timer_event;
@@ -80,11 +91,3 @@ void sli_loop_run(sl_loop *l)
 }
 
 void sli_loop_send_stop(sl_loop *l) { sli_send_cmd(&l->obj, SLI_CMD_STOP, NULL); }
-
-void sli_loop_process_stop(sl_loop *l)
-{
-    if (l->kind == SLI_LOOP_REAPER) sli_reaper_process_stop(l);
-    else sli_poller_stop(l->poller);
-}
-
-void sli_loop_process_ping(sl_loop *l) { SLI_UNUSED(l); }

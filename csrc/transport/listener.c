@@ -35,10 +35,15 @@ typedef struct sli_listener {
     char endpoint[300];        /* the real address (ephemeral port filled in) */
 } sli_listener;
 
-static void listener_process_term(sli_own *o, int linger);
-static void listener_process_destroy(sli_own *o);
-static const sli_own_ops listener_own_ops = {
+static void listener_process_plug(sli_object *o);
+static void listener_process_term(sli_object *o, int linger);
+static void listener_process_destroy(sli_object *o);
+static const sli_object_ops listener_object_ops = {
+    .process_plug = listener_process_plug,
+    .process_own = sli_own_process_own,
+    .process_term_req = sli_own_process_term_req,
     .process_term = listener_process_term,
+    .process_term_ack = sli_own_process_term_ack,
     .process_destroy = listener_process_destroy,
 };
 
@@ -103,7 +108,7 @@ static void listener_timer_event(sli_io_handler *h, int id)
     sli_poller_set_pollin(l->io->poller, l->handle);
 }
 
-void sli_listener_process_plug(sli_own *o)
+static void listener_process_plug(sli_object *o)
 {
     sli_listener *l = (sli_listener *)o;
     l->handle = sli_poller_add_fd(l->io->poller, l->fd, &l->handler);
@@ -111,7 +116,7 @@ void sli_listener_process_plug(sli_own *o)
     sli_poller_set_pollin(l->io->poller, l->handle);
 }
 
-static void listener_process_term(sli_own *o, int linger)
+static void listener_process_term(sli_object *o, int linger)
 {
     sli_listener *l = (sli_listener *)o;
     if (l->has_retry_timer) {
@@ -126,13 +131,13 @@ static void listener_process_term(sli_own *o, int linger)
     l->fd = SLI_INVALID_FD;
     if (l->unlink_path) unlink(l->unlink_path);
     sli_socket_event(l->socket, SLI_EVENT_CLOSED, 0, l->endpoint);
-    sli_own_process_term(o, linger);
+    sli_own_process_term(&l->own, linger);
 }
 
-static void listener_process_destroy(sli_own *o)
+static void listener_process_destroy(sli_object *o)
 {
     sli_listener *l = (sli_listener *)o;
-    sli_own_fini(o);
+    sli_own_fini(&l->own);
     free(l->unlink_path);
     free(l);
 }
@@ -213,7 +218,7 @@ int sli_stream_bind(sli_socket *s, const char *addr, const char *uri, bool ipc)
         errno = ENOMEM;
         return -1;
     }
-    sli_own_init(&l->own, s->own.obj.ctx, &io->mailbox, SLI_OBJ_LISTENER, &listener_own_ops);
+    sli_own_init(&l->own, s->own.obj.ctx, &io->mailbox, &listener_object_ops);
     l->io = io;
     l->socket = s;
     l->options = s->options;
