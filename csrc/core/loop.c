@@ -1,10 +1,6 @@
 /* Loops: see loop.h. */
 #include "loop.h"
 
-#ifndef _WIN32
-#include <signal.h>
-#endif
-
 static void mailbox_in_event(sli_io_handler *h)
 {
     sl_loop *l = sli_container_of(h, sl_loop, mbox_handler);
@@ -72,22 +68,17 @@ void sli_loop_destroy(sl_loop *l)
 
 void sli_loop_run(sl_loop *l)
 {
-#ifndef _WIN32
     /* Signals belong to the user's threads: a loop thread never takes one,
      * so a blocked user call is the one interrupted (as libzmq does). */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-#endif
+    sli_sigmask old;
+    sli_thread_block_signals(&old);
     sli_atomic_int_set(&l->running, 1);
     /* Commands queued before the mailbox was attached (or before a switch
      * to a completion port) are taken now, so no wake-up is lost. */
     mailbox_in_event(&l->mbox_handler);
     sli_poller_loop(l->poller);
     sli_atomic_int_set(&l->running, 0);
-#ifndef _WIN32
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-#endif
+    sli_thread_restore_signals(&old);
 }
 
 void sli_loop_send_stop(sl_loop *l) { sli_send_cmd(&l->obj, SLI_CMD_STOP, NULL); }

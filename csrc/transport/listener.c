@@ -13,9 +13,6 @@
 #include "../sockets/monitor.h"
 
 #include <stdio.h>
-#ifndef _WIN32
-#include <sys/stat.h>
-#endif
 
 #define ACCEPTS_PER_EVENT 64
 #define ACCEPT_RETRY_MS 100 /* after running out of fds */
@@ -129,7 +126,7 @@ static void listener_process_term(sli_object *o, int linger)
     }
     sli_net_close(l->fd);
     l->fd = SLI_INVALID_FD;
-    if (l->unlink_path) unlink(l->unlink_path);
+    if (l->unlink_path) sli_net_ipc_unlink(l->unlink_path);
     sli_socket_event(l->socket, SLI_EVENT_CLOSED, 0, l->endpoint);
     sli_own_process_term(&l->own, linger);
 }
@@ -142,30 +139,12 @@ static void listener_process_destroy(sli_object *o)
     free(l);
 }
 
-#ifndef _WIN32
-/* An ipc path left by a process that died: nobody accepts on it. */
-static bool ipc_path_is_stale(const sli_address *a)
-{
-    sli_fd_t fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd == SLI_INVALID_FD) return false;
-    int rc = connect(fd, (const struct sockaddr *)&a->sa, a->len);
-    int err = errno;
-    close(fd);
-    return rc != 0 && err == ECONNREFUSED;
-}
-#endif
-
 static int bind_fd(const sli_address *a, const sli_options *o, bool ipc, sli_fd_t *out)
 {
     sli_fd_t fd = sli_net_socket(a->family);
     if (fd == SLI_INVALID_FD) return -1;
-    int one = 1;
     if (!ipc) {
-#ifdef _WIN32
-        setsockopt(fd, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&one, sizeof one);
-#else
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-#endif
+        sli_net_set_listen_reuse(fd);
         if (a->family == AF_INET6) {
             int zero = 0; /* accept IPv4 too, as libzmq does with IPV6 */
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
@@ -197,15 +176,14 @@ int sli_stream_bind(sli_socket *s, const char *addr, const char *uri, bool ipc)
         if (errno == ENODEV || errno == EHOSTUNREACH) errno = EINVAL;
         return -1;
     }
+    /* The ipc file this listener makes and removes (none for tcp). */
+    const char *file = ipc ? sli_net_ipc_file((const struct sockaddr_un *)&a.sa) : NULL;
     sli_fd_t fd;
     if (bind_fd(&a, &s->options, ipc, &fd) != 0) {
-#ifndef _WIN32
-        /* A stale ipc path is replaced; a live one is EADDRINUSE. */
-        const struct sockaddr_un *un = (const struct sockaddr_un *)&a.sa;
-        if (!(ipc && errno == EADDRINUSE && un->sun_path[0] && ipc_path_is_stale(&a) &&
-              unlink(un->sun_path) == 0 && bind_fd(&a, &s->options, ipc, &fd) == 0))
-#endif
-        {
+        /* A stale ipc file is replaced; a live one is EADDRINUSE. */
+        if (!(file && errno == EADDRINUSE &&
+              sli_net_ipc_is_stale((const struct sockaddr *)&a.sa, a.len) &&
+              sli_net_ipc_unlink(file) == 0 && bind_fd(&a, &s->options, ipc, &fd) == 0)) {
             int e = errno;
             sli_socket_event(s, SLI_EVENT_BIND_FAILED, e, uri);
             errno = e;
@@ -230,10 +208,7 @@ int sli_stream_bind(sli_socket *s, const char *addr, const char *uri, bool ipc)
     sli_address real = a;
     if (!ipc) sli_address_from_socket(fd, a.family, &real);
     sli_address_to_string(&real, l->endpoint, sizeof l->endpoint);
-#ifndef _WIN32
-    const struct sockaddr_un *un = (const struct sockaddr_un *)&a.sa;
-    if (ipc && un->sun_path[0]) l->unlink_path = strdup(un->sun_path);
-#endif
+    if (file) l->unlink_path = strdup(file);
     sli_socket_set_last_endpoint(s, l->endpoint);
     sli_socket_add_endpoint(s, l->endpoint, &l->own, NULL);
     sli_own_launch_child(&s->own, &l->own);
