@@ -24,21 +24,7 @@ const char *sl_strerror(int errnum)
     case SLI_EMTHREAD: return "No thread available";
     default: break;
     }
-#ifdef _WIN32
-    switch (errnum) {
-    case ENOTSUP: return "Not supported";
-    case EPROTONOSUPPORT: return "Protocol not supported";
-    case ENOBUFS: return "No buffer space available";
-    case ENETDOWN: return "Network is down";
-    case EADDRINUSE: return "Address in use";
-    case EADDRNOTAVAIL: return "Address not available";
-    case ECONNREFUSED: return "Connection refused";
-    case EINPROGRESS: return "Operation in progress";
-    case EHOSTUNREACH: return "Host unreachable";
-    default: break;
-    }
-#endif
-    return strerror(errnum);
+    return sli_strerror(errnum);
 }
 
 int sl_loop_run(sl_loop *loop)

@@ -1,8 +1,9 @@
 /* Commands: the closed set of messages that objects living in different
  * threads send each other (after libzmq's command_t). A command names its
  * destination object; the thread that owns that object reads it from its
- * mailbox and hands it to sli_object_process() (object.c), the one switch
- * that dispatches every command. A command fits one 64-byte ypipe cell. */
+ * mailbox and hands it to sli_object_process() (object.c), which calls the
+ * handler in the destination kind's ops table (object.h). A command fits
+ * one 64-byte ypipe cell. */
 #ifndef SLI_COMMAND_H
 #define SLI_COMMAND_H
 

@@ -1,9 +1,14 @@
 /* Context: see ctx.h. */
 #include "ctx.h"
 #include "../serverlink.h"
-#include "../sockets/socket.h"
-#include "../transport/transport.h"
 #include "../platform/net.h"
+
+static void ctx_process_done(sli_object *o) { ((sl_ctx *)o)->done = true; }
+
+/* The context's own object takes one command: `done`, from the reaper. */
+static const sli_object_ops ctx_ops = {
+    .process_done = ctx_process_done,
+};
 
 sl_ctx *sl_ctx_new(void)
 {
@@ -25,7 +30,7 @@ sl_ctx *sl_ctx_new(void)
         return NULL;
     }
     sli_mutex_init(&ctx->sync);
-    sli_object_init(&ctx->obj, ctx, &ctx->term_mailbox, SLI_OBJ_CTX);
+    sli_object_init(&ctx->obj, ctx, &ctx->term_mailbox, &ctx_ops);
     return ctx;
 }
 
@@ -90,7 +95,7 @@ int sl_ctx_term_start(sl_ctx *ctx)
         return -1;
     }
     ctx->terminating = true;
-    for (sli_socket *s = ctx->sockets; s; s = s->ctx_next) sli_send_cmd(&s->own.obj, SLI_CMD_STOP, NULL);
+    for (sli_ctx_entry *e = ctx->sockets; e; e = e->next) sli_send_cmd(e->obj, SLI_CMD_STOP, NULL);
     bool none = ctx->nsockets == 0;
     sl_loop *reaper = ctx->reaper;
     sli_mutex_unlock(&ctx->sync);
@@ -109,9 +114,7 @@ int sl_ctx_term_wait(sl_ctx *ctx, int timeout_ms)
     }
 }
 
-void sli_ctx_process_done(sl_ctx *ctx) { ctx->done = true; }
-
-int sli_ctx_add_socket(sl_ctx *ctx, sli_socket *s)
+int sli_ctx_add_socket(sl_ctx *ctx, sli_ctx_entry *e, sli_object *socket)
 {
     sli_mutex_lock(&ctx->sync);
     if (ctx->terminating || !ctx->reaper) {
@@ -119,21 +122,22 @@ int sli_ctx_add_socket(sl_ctx *ctx, sli_socket *s)
         errno = ctx->terminating ? SLI_ETERM : EINVAL;
         return -1;
     }
-    s->ctx_prev = NULL;
-    s->ctx_next = ctx->sockets;
-    if (ctx->sockets) ctx->sockets->ctx_prev = s;
-    ctx->sockets = s;
+    e->obj = socket;
+    e->prev = NULL;
+    e->next = ctx->sockets;
+    if (ctx->sockets) ctx->sockets->prev = e;
+    ctx->sockets = e;
     ctx->nsockets++;
     sli_mutex_unlock(&ctx->sync);
     return 0;
 }
 
-void sli_ctx_remove_socket(sl_ctx *ctx, sli_socket *s)
+void sli_ctx_remove_socket(sl_ctx *ctx, sli_ctx_entry *e)
 {
     sli_mutex_lock(&ctx->sync);
-    if (s->ctx_prev) s->ctx_prev->ctx_next = s->ctx_next;
-    else ctx->sockets = s->ctx_next;
-    if (s->ctx_next) s->ctx_next->ctx_prev = s->ctx_prev;
+    if (e->prev) e->prev->next = e->next;
+    else ctx->sockets = e->next;
+    if (e->next) e->next->prev = e->prev;
     ctx->nsockets--;
     bool last = ctx->terminating && ctx->nsockets == 0;
     sl_loop *reaper = ctx->reaper;
@@ -152,7 +156,8 @@ int sl_ctx_terminating(sl_ctx *ctx)
 void sl_ctx_destroy(sl_ctx *ctx)
 {
     if (!ctx) return;
-    sli_inproc_ctx_fini(ctx);
+    /* Every socket has been reaped, and each removed its inproc entries. */
+    sli_assert(ctx->inproc_eps == NULL && ctx->inproc_pending == NULL);
     for (int i = 0; i < ctx->nio; i++) sli_loop_destroy(ctx->io[i]);
     sli_loop_destroy(ctx->reaper);
     free(ctx->io);

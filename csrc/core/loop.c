@@ -1,10 +1,6 @@
 /* Loops: see loop.h. */
 #include "loop.h"
 
-#ifndef _WIN32
-#include <signal.h>
-#endif
-
 static void mailbox_in_event(sli_io_handler *h)
 {
     sl_loop *l = sli_container_of(h, sl_loop, mbox_handler);
@@ -15,6 +11,16 @@ static void mailbox_in_event(sli_io_handler *h)
         sli_object_process(&cmd);
     }
 }
+
+static void loop_process_stop(sli_object *o) { sli_poller_stop(((sl_loop *)o)->poller); }
+
+void sli_loop_process_ping(sli_object *o) { SLI_UNUSED(o); }
+
+/* An I/O thread's loop (the reaper has its own table, reaper.c). */
+static const sli_object_ops io_loop_ops = {
+    .process_stop = loop_process_stop,
+    .process_ping = sli_loop_process_ping,
+};
 
 static void mailbox_out_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
 static void mailbox_timer_event(sli_io_handler *h, int id)
@@ -42,7 +48,8 @@ sl_loop *sli_loop_new(struct sl_ctx *ctx, int kind, int index, const char *polle
         errno = e;
         return NULL;
     }
-    sli_object_init(&l->obj, ctx, &l->mailbox, SLI_OBJ_LOOP);
+    sli_object_init(&l->obj, ctx, &l->mailbox,
+                    kind == SLI_LOOP_REAPER ? &sli_reaper_ops : &io_loop_ops);
     l->mbox_handler.in_event = mailbox_in_event;
     l->mbox_handler.out_event = mailbox_out_event;
     l->mbox_handler.timer_event = mailbox_timer_event;
@@ -61,30 +68,17 @@ void sli_loop_destroy(sl_loop *l)
 
 void sli_loop_run(sl_loop *l)
 {
-#ifndef _WIN32
     /* Signals belong to the user's threads: a loop thread never takes one,
      * so a blocked user call is the one interrupted (as libzmq does). */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-#endif
+    sli_sigmask old;
+    sli_thread_block_signals(&old);
     sli_atomic_int_set(&l->running, 1);
     /* Commands queued before the mailbox was attached (or before a switch
      * to a completion port) are taken now, so no wake-up is lost. */
     mailbox_in_event(&l->mbox_handler);
     sli_poller_loop(l->poller);
     sli_atomic_int_set(&l->running, 0);
-#ifndef _WIN32
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-#endif
+    sli_thread_restore_signals(&old);
 }
 
 void sli_loop_send_stop(sl_loop *l) { sli_send_cmd(&l->obj, SLI_CMD_STOP, NULL); }
-
-void sli_loop_process_stop(sl_loop *l)
-{
-    if (l->kind == SLI_LOOP_REAPER) sli_reaper_process_stop(l);
-    else sli_poller_stop(l->poller);
-}
-
-void sli_loop_process_ping(sl_loop *l) { SLI_UNUSED(l); }

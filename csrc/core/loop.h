@@ -35,12 +35,10 @@ void sli_loop_destroy(sl_loop *l);
 void sli_loop_run(sl_loop *l);
 /* Called from any thread: the loop stops after its current iteration. */
 void sli_loop_send_stop(sl_loop *l);
-void sli_loop_process_stop(sl_loop *l);
-void sli_loop_process_ping(sl_loop *l);
+/* The ping handler, which both kinds of loop take. */
+void sli_loop_process_ping(sli_object *o);
 
-/* Reaper (reaper.c). */
-void sli_reaper_process_stop(sl_loop *r);
-void sli_reaper_process_reap(sl_loop *r, void *socket);
-void sli_reaper_process_reaped(sl_loop *r);
+/* The reaper's ops (reaper.c): a loop of kind SLI_LOOP_REAPER has these. */
+extern const sli_object_ops sli_reaper_ops;
 
 #endif

@@ -1,102 +1,105 @@
-/* The one switch: every command any thread receives is routed here to the
- * handler of its destination's kind. */
-#include "ctx.h"
-#include "../sockets/socket.h"
-#include "../transport/stream.h"
-
-static void process_term(sli_own *o, int linger)
-{
-    o->ops->process_term(o, linger);
-}
+/* Command dispatch: see object.h. One switch on the command type unpacks
+ * the arguments and calls the destination kind's handler (as libzmq's
+ * object_t::process_command). The commands that create work for an owned
+ * object (plug, own, attach, bind, inproc_connected) are counted by its
+ * sequence number, so each is also acknowledged to own.c once handled: only
+ * owned kinds have handlers for them. */
+#include "own.h"
 
 void sli_object_process(sli_command *cmd)
 {
     sli_object *o = cmd->dest;
+    const sli_object_ops *ops = o->ops;
     switch (cmd->type) {
+    /* loops and the context */
     case SLI_CMD_STOP:
-        if (o->kind == SLI_OBJ_LOOP) sli_loop_process_stop((sl_loop *)o);
-        else if (o->kind == SLI_OBJ_SOCKET) sli_socket_process_stop((sli_socket *)o);
-        else sli_assert(!"stop to this kind");
+        sli_assert(ops->process_stop);
+        ops->process_stop(o);
         break;
     case SLI_CMD_PING:
-        sli_assert(o->kind == SLI_OBJ_LOOP);
-        sli_loop_process_ping((sl_loop *)o);
+        sli_assert(ops->process_ping);
+        ops->process_ping(o);
         break;
     case SLI_CMD_REAP:
-        sli_assert(o->kind == SLI_OBJ_LOOP);
-        sli_reaper_process_reap((sl_loop *)o, cmd->args.ptr);
+        sli_assert(ops->process_reap);
+        ops->process_reap(o, cmd->args.obj);
         break;
     case SLI_CMD_REAPED:
-        sli_assert(o->kind == SLI_OBJ_LOOP);
-        sli_reaper_process_reaped((sl_loop *)o);
+        sli_assert(ops->process_reaped);
+        ops->process_reaped(o);
         break;
     case SLI_CMD_DONE:
-        sli_assert(o->kind == SLI_OBJ_CTX);
-        sli_ctx_process_done((sl_ctx *)o);
+        sli_assert(ops->process_done);
+        ops->process_done(o);
         break;
 
     /* ownership and termination */
-    case SLI_CMD_OWN:
-        sli_own_process_own((sli_own *)o, cmd->args.ptr);
-        sli_own_process_seqnum((sli_own *)o);
-        break;
-    case SLI_CMD_TERM_REQ:
-        if (o->kind == SLI_OBJ_SOCKET) sli_socket_process_term_req((sli_socket *)o, cmd->args.ptr);
-        else sli_own_process_term_req((sli_own *)o, cmd->args.ptr);
-        break;
-    case SLI_CMD_TERM:
-        process_term((sli_own *)o, cmd->args.i[0]);
-        break;
-    case SLI_CMD_TERM_ACK:
-        sli_own_process_term_ack((sli_own *)o);
-        break;
-    case SLI_CMD_INPROC_CONNECTED:
-        sli_assert(o->kind == SLI_OBJ_SOCKET);
-        sli_own_process_seqnum((sli_own *)o);
-        break;
     case SLI_CMD_PLUG:
-        if (o->kind == SLI_OBJ_SESSION) sli_session_process_plug((sli_session *)o);
-        else if (o->kind == SLI_OBJ_LISTENER) sli_listener_process_plug((sli_own *)o);
-        else if (o->kind == SLI_OBJ_CONNECTER) sli_connecter_process_plug((sli_own *)o);
-        else sli_assert(!"plug to this kind");
+        sli_assert(ops->process_plug);
+        ops->process_plug(o);
+        sli_own_process_seqnum((sli_own *)o);
+        break;
+    case SLI_CMD_OWN:
+        sli_assert(ops->process_own);
+        ops->process_own(o, cmd->args.obj);
         sli_own_process_seqnum((sli_own *)o);
         break;
     case SLI_CMD_ATTACH:
-        sli_assert(o->kind == SLI_OBJ_SESSION);
-        sli_session_process_attach((sli_session *)o, cmd->args.ptr);
+        sli_assert(ops->process_attach);
+        ops->process_attach(o, cmd->args.ptr);
         sli_own_process_seqnum((sli_own *)o);
-        break;
-    case SLI_CMD_TERM_ENDPOINT:
-        sli_assert(o->kind == SLI_OBJ_SOCKET);
-        if (cmd->args.ptr) {
-            sli_socket_term_endpoint_internal((sli_socket *)o, cmd->args.ptr);
-            free(cmd->args.ptr);
-        }
         break;
     case SLI_CMD_BIND:
-        if (o->kind == SLI_OBJ_SOCKET) sli_socket_process_bind((sli_socket *)o, cmd->args.ptr);
-        else sli_assert(!"bind to this kind");
+        sli_assert(ops->process_bind);
+        ops->process_bind(o, cmd->args.ptr);
         sli_own_process_seqnum((sli_own *)o);
+        break;
+    case SLI_CMD_INPROC_CONNECTED:
+        sli_assert(ops->process_inproc_connected);
+        ops->process_inproc_connected(o);
+        sli_own_process_seqnum((sli_own *)o);
+        break;
+    case SLI_CMD_TERM_REQ:
+        sli_assert(ops->process_term_req);
+        ops->process_term_req(o, cmd->args.obj);
+        break;
+    case SLI_CMD_TERM:
+        sli_assert(ops->process_term);
+        ops->process_term(o, cmd->args.i[0]);
+        break;
+    case SLI_CMD_TERM_ACK:
+        sli_assert(ops->process_term_ack);
+        ops->process_term_ack(o);
+        break;
+    case SLI_CMD_TERM_ENDPOINT:
+        sli_assert(ops->process_term_endpoint);
+        ops->process_term_endpoint(o, cmd->args.ptr);
         break;
 
     /* pipes */
     case SLI_CMD_ACTIVATE_READ:
-        sli_pipe_process_activate_read((sli_pipe *)o);
+        sli_assert(ops->process_activate_read);
+        ops->process_activate_read(o);
         break;
     case SLI_CMD_ACTIVATE_WRITE:
-        sli_pipe_process_activate_write((sli_pipe *)o, cmd->args.u64);
+        sli_assert(ops->process_activate_write);
+        ops->process_activate_write(o, cmd->args.u64);
         break;
     case SLI_CMD_HICCUP:
-        sli_pipe_process_hiccup((sli_pipe *)o, cmd->args.ptr);
+        sli_assert(ops->process_hiccup);
+        ops->process_hiccup(o, cmd->args.ptr);
         break;
     case SLI_CMD_PIPE_TERM:
-        sli_pipe_process_pipe_term((sli_pipe *)o);
+        sli_assert(ops->process_pipe_term);
+        ops->process_pipe_term(o);
         break;
     case SLI_CMD_PIPE_TERM_ACK:
-        sli_pipe_process_pipe_term_ack((sli_pipe *)o);
+        sli_assert(ops->process_pipe_term_ack);
+        ops->process_pipe_term_ack(o);
         break;
     case SLI_CMD_PIPE_HWM:
-        sli_pipe_process_pipe_hwm((sli_pipe *)o, cmd->args.i[0], cmd->args.i[1]);
+        sli_assert(ops->process_pipe_hwm);
+        ops->process_pipe_hwm(o, cmd->args.i[0], cmd->args.i[1]);
         break;
     default:
         sli_assert(!"unknown command");

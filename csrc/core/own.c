@@ -1,11 +1,10 @@
 /* Ownership and termination: see own.h. */
 #include "own.h"
 
-void sli_own_init(sli_own *o, struct sl_ctx *ctx, sli_mailbox *mb, int kind, const sli_own_ops *ops)
+void sli_own_init(sli_own *o, struct sl_ctx *ctx, sli_mailbox *mb, const sli_object_ops *ops)
 {
     memset(o, 0, sizeof *o);
-    sli_object_init(&o->obj, ctx, mb, kind);
-    o->ops = ops;
+    sli_object_init(&o->obj, ctx, mb, ops);
     sli_atomic_int_set(&o->sent_seqnum, 0);
 }
 
@@ -44,7 +43,7 @@ static void check_term_acks(sli_own *o)
     if (o->terminating && o->processed_seqnum == sli_atomic_int_get(&o->sent_seqnum) &&
         o->term_acks == 0) {
         if (o->owner) sli_send_cmd(&o->owner->obj, SLI_CMD_TERM_ACK, NULL);
-        o->ops->process_destroy(o);
+        o->obj.ops->process_destroy(&o->obj);
     }
 }
 
@@ -60,11 +59,13 @@ void sli_own_launch_child(sli_own *o, sli_own *child)
     sli_own_inc_seqnum(child);
     sli_send_cmd(&child->obj, SLI_CMD_PLUG, NULL);
     sli_own_inc_seqnum(o);
-    sli_send_cmd(&o->obj, SLI_CMD_OWN, child);
+    sli_send_cmd(&o->obj, SLI_CMD_OWN, &child->obj);
 }
 
-void sli_own_process_own(sli_own *o, sli_own *child)
+void sli_own_process_own(sli_object *obj, sli_object *child_obj)
 {
+    sli_own *o = (sli_own *)obj;
+    sli_own *child = (sli_own *)child_obj;
     if (o->terminating) {
         /* Too late to own it: terminate it at once and wait for its ack. */
         sli_own_register_term_acks(o, 1);
@@ -78,21 +79,23 @@ void sli_own_terminate(sli_own *o)
 {
     if (o->terminating) return;
     if (!o->owner) {
-        o->ops->process_term(o, o->linger);
+        o->obj.ops->process_term(&o->obj, o->linger);
         return;
     }
-    sli_send_cmd(&o->owner->obj, SLI_CMD_TERM_REQ, o);
+    sli_send_cmd(&o->owner->obj, SLI_CMD_TERM_REQ, &o->obj);
 }
 
 bool sli_own_is_terminating(sli_own *o) { return o->terminating; }
 
 void sli_own_term_child(sli_own *o, sli_own *child)
 {
-    sli_own_process_term_req(o, child);
+    sli_own_process_term_req(&o->obj, &child->obj);
 }
 
-void sli_own_process_term_req(sli_own *o, sli_own *child)
+void sli_own_process_term_req(sli_object *obj, sli_object *child_obj)
 {
+    sli_own *o = (sli_own *)obj;
+    sli_own *child = (sli_own *)child_obj;
     if (o->terminating) return; /* it will get term with everything else */
     if (!owned_remove(o, child)) return; /* asked twice */
     sli_own_register_term_acks(o, 1);
@@ -118,4 +121,4 @@ void sli_own_unregister_term_ack(sli_own *o)
     check_term_acks(o);
 }
 
-void sli_own_process_term_ack(sli_own *o) { sli_own_unregister_term_ack(o); }
+void sli_own_process_term_ack(sli_object *o) { sli_own_unregister_term_ack((sli_own *)o); }

@@ -8,24 +8,19 @@
  * has acknowledged and every command that could create new ones for it
  * (counted by sequence numbers) has been processed. An owned object that
  * wants to end asks its owner (term_req), so an object is never terminated
- * twice. The owned set is a small array: owners have few children. */
+ * twice. The owned set is a small array: owners have few children.
+ *
+ * An owned kind's ops table (object.h) takes the generic handlers below
+ * for own, term_req (or its own, ending in the generic one) and term_ack;
+ * its process_term does the kind's part of terminating and ends with
+ * sli_own_process_term(); its process_destroy frees it. */
 #ifndef SLI_OWN_H
 #define SLI_OWN_H
 
 #include "object.h"
 
-struct sli_own;
-
-typedef struct sli_own_ops {
-    /* Kind-specific termination; must call sli_own_process_term() last. */
-    void (*process_term)(struct sli_own *o, int linger);
-    /* Every owned object is gone: free (or, for a socket, mark destroyed). */
-    void (*process_destroy)(struct sli_own *o);
-} sli_own_ops;
-
 typedef struct sli_own {
     sli_object obj;
-    const sli_own_ops *ops;
     struct sli_own *owner;
     struct sli_own **owned;
     int nowned, owned_cap;
@@ -36,7 +31,7 @@ typedef struct sli_own {
     int linger;                 /* used when this object is terminated */
 } sli_own;
 
-void sli_own_init(sli_own *o, struct sl_ctx *ctx, sli_mailbox *mb, int kind, const sli_own_ops *ops);
+void sli_own_init(sli_own *o, struct sl_ctx *ctx, sli_mailbox *mb, const sli_object_ops *ops);
 void sli_own_fini(sli_own *o);
 
 /* Makes `child` ours and starts it (plug) in its own thread. */
@@ -52,11 +47,13 @@ void sli_own_inc_seqnum(sli_own *o);
 /* Terminates one owned object (unbind/disconnect) . */
 void sli_own_term_child(sli_own *o, sli_own *child);
 
-/* Commands. */
-void sli_own_process_seqnum(sli_own *o);
-void sli_own_process_own(sli_own *o, sli_own *child);
-void sli_own_process_term_req(sli_own *o, sli_own *child);
+/* Command handlers for the owned kinds' ops tables. */
+void sli_own_process_own(sli_object *o, sli_object *child);
+void sli_own_process_term_req(sli_object *o, sli_object *child);
+void sli_own_process_term_ack(sli_object *o);
+/* The end of every kind's process_term: terminates what it owns. */
 void sli_own_process_term(sli_own *o, int linger);
-void sli_own_process_term_ack(sli_own *o);
+/* After each counted command (object.c). */
+void sli_own_process_seqnum(sli_own *o);
 
 #endif

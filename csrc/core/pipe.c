@@ -101,6 +101,23 @@ static bool msgq_front_is_delimiter(sli_msgq *q)
 
 /* ---- pipe ends ---------------------------------------------------------- */
 
+static void pipe_process_activate_read(sli_object *o);
+static void pipe_process_activate_write(sli_object *o, uint64_t msgs_read);
+static void pipe_process_hiccup(sli_object *o, sli_msgq *q);
+static void pipe_process_pipe_term(sli_object *o);
+static void pipe_process_pipe_term_ack(sli_object *o);
+static void pipe_process_pipe_hwm(sli_object *o, int inhwm, int outhwm);
+
+/* What a pipe end takes from its peer (object.h). */
+static const sli_object_ops pipe_ops = {
+    .process_activate_read = pipe_process_activate_read,
+    .process_activate_write = pipe_process_activate_write,
+    .process_hiccup = pipe_process_hiccup,
+    .process_pipe_term = pipe_process_pipe_term,
+    .process_pipe_term_ack = pipe_process_pipe_term_ack,
+    .process_pipe_hwm = pipe_process_pipe_hwm,
+};
+
 static int compute_lwm(int hwm)
 {
     /* Report progress often enough that the writer never waits on a full
@@ -113,7 +130,7 @@ static sli_pipe *pipe_new(sli_object *parent, sli_msgq *in, sli_msgq *out, int i
                           int outhwm, bool conflate)
 {
     sli_pipe *p = sli_xcalloc(1, sizeof *p);
-    sli_object_init(&p->obj, parent->ctx, parent->mailbox, SLI_OBJ_PIPE);
+    sli_object_init(&p->obj, parent->ctx, parent->mailbox, &pipe_ops);
     p->in = in;
     p->out = out;
     p->in_active = true;
@@ -253,8 +270,9 @@ void sli_pipe_flush(sli_pipe *p)
     }
 }
 
-void sli_pipe_process_activate_read(sli_pipe *p)
+static void pipe_process_activate_read(sli_object *o)
 {
+    sli_pipe *p = (sli_pipe *)o;
     if (!p->in_active &&
         (p->state == SLI_PIPE_ACTIVE || p->state == SLI_PIPE_WAITING_FOR_DELIMITER)) {
         p->in_active = true;
@@ -262,8 +280,9 @@ void sli_pipe_process_activate_read(sli_pipe *p)
     }
 }
 
-void sli_pipe_process_activate_write(sli_pipe *p, uint64_t msgs_read)
+static void pipe_process_activate_write(sli_object *o, uint64_t msgs_read)
 {
+    sli_pipe *p = (sli_pipe *)o;
     p->peers_msgs_read = msgs_read;
     if (!p->out_active && p->state == SLI_PIPE_ACTIVE) {
         p->out_active = true;
@@ -271,8 +290,9 @@ void sli_pipe_process_activate_write(sli_pipe *p, uint64_t msgs_read)
     }
 }
 
-void sli_pipe_process_hiccup(sli_pipe *p, sli_msgq *q)
+static void pipe_process_hiccup(sli_object *o, sli_msgq *q)
 {
+    sli_pipe *p = (sli_pipe *)o;
     /* Our old outbound queue lost its reader (the peer replaced it): drain
      * and free it here, then write into the new one. */
     sli_assert(p->out);
@@ -299,8 +319,9 @@ void sli_pipe_hiccup(sli_pipe *p)
     sli_send_cmd(&p->peer->obj, SLI_CMD_HICCUP, p->in);
 }
 
-void sli_pipe_process_pipe_term(sli_pipe *p)
+static void pipe_process_pipe_term(sli_object *o)
 {
+    sli_pipe *p = (sli_pipe *)o;
     if (p->state == SLI_PIPE_ACTIVE) {
         if (p->delay) {
             p->state = SLI_PIPE_WAITING_FOR_DELIMITER;
@@ -320,8 +341,9 @@ void sli_pipe_process_pipe_term(sli_pipe *p)
     }
 }
 
-void sli_pipe_process_pipe_term_ack(sli_pipe *p)
+static void pipe_process_pipe_term_ack(sli_object *o)
 {
+    sli_pipe *p = (sli_pipe *)o;
     sli_assert(p->sink_ops);
     p->sink_ops->pipe_terminated(p->sink, p);
     if (p->state == SLI_PIPE_TERM_REQ_SENT1) {
@@ -391,7 +413,8 @@ void sli_pipe_send_hwms_to_peer(sli_pipe *p, int inhwm, int outhwm)
     sli_send_cmd_ints(&p->peer->obj, SLI_CMD_PIPE_HWM, inhwm, outhwm);
 }
 
-void sli_pipe_process_pipe_hwm(sli_pipe *p, int inhwm, int outhwm)
+static void pipe_process_pipe_hwm(sli_object *o, int inhwm, int outhwm)
 {
+    sli_pipe *p = (sli_pipe *)o;
     sli_pipe_set_hwms(p, inhwm, outhwm);
 }

@@ -116,12 +116,4 @@ void sli_pipe_set_hwms_boost(sli_pipe *p, int inhwm, int outhwm);
 void sli_pipe_send_hwms_to_peer(sli_pipe *p, int inhwm, int outhwm);
 void sli_pipe_set_routing_id(sli_pipe *p, const void *id, size_t len);
 
-/* Commands (object.c routes them here). */
-void sli_pipe_process_activate_read(sli_pipe *p);
-void sli_pipe_process_activate_write(sli_pipe *p, uint64_t msgs_read);
-void sli_pipe_process_hiccup(sli_pipe *p, sli_msgq *q);
-void sli_pipe_process_pipe_term(sli_pipe *p);
-void sli_pipe_process_pipe_term_ack(sli_pipe *p);
-void sli_pipe_process_pipe_hwm(sli_pipe *p, int inhwm, int outhwm);
-
 #endif

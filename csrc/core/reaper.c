@@ -5,9 +5,10 @@
  * completion port its signaler is re-pointed at the reaper's port) until the
  * socket's pipes and owned objects have terminated, honouring LINGER. When
  * the context terminates, the reaper is told to stop: it posts `done` to the
- * context as soon as no socket is left, and stops its own loop. */
+ * context as soon as no socket is left, and stops its own loop. The reaper
+ * knows a socket only as an object: it starts the reaping through the
+ * socket's ops (start_reaping), and the socket reports back with `reaped`. */
 #include "ctx.h"
-#include "../sockets/socket.h"
 
 static void maybe_done(sl_loop *r)
 {
@@ -16,20 +17,31 @@ static void maybe_done(sl_loop *r)
     sli_poller_stop(r->poller);
 }
 
-void sli_reaper_process_stop(sl_loop *r)
+static void reaper_process_stop(sli_object *o)
 {
+    sl_loop *r = (sl_loop *)o;
     r->terminating = true;
     maybe_done(r);
 }
 
-void sli_reaper_process_reaped(sl_loop *r)
+static void reaper_process_reaped(sli_object *o)
 {
+    sl_loop *r = (sl_loop *)o;
     r->sockets--;
     maybe_done(r);
 }
 
-void sli_reaper_process_reap(sl_loop *r, void *socket)
+static void reaper_process_reap(sli_object *o, sli_object *socket)
 {
+    sl_loop *r = (sl_loop *)o;
     r->sockets++;
-    sli_socket_start_reaping(socket, r);
+    sli_assert(socket->ops->start_reaping);
+    socket->ops->start_reaping(socket, r);
 }
+
+const sli_object_ops sli_reaper_ops = {
+    .process_stop = reaper_process_stop,
+    .process_ping = sli_loop_process_ping,
+    .process_reap = reaper_process_reap,
+    .process_reaped = reaper_process_reaped,
+};

@@ -114,9 +114,18 @@ static void ep_reclaim(sli_poller *p)
 }
 
 const sli_poller_ops sli_epoll_ops = {
-    "epoll", ep_init, ep_fini, ep_add_fd, ep_rm_fd,
-    ep_set_pollin, ep_reset_pollin, ep_set_pollout, ep_reset_pollout,
-    ep_wait, ep_reclaim, NULL,
-    NULL, NULL, NULL, NULL, /* send, accept, connect: the readiness defaults */
+    .name = "epoll",
+    .init = ep_init,
+    .fini = ep_fini,
+    .add_fd = ep_add_fd,
+    .rm_fd = ep_rm_fd,
+    .set_pollin = ep_set_pollin,
+    .reset_pollin = ep_reset_pollin,
+    .set_pollout = ep_set_pollout,
+    .reset_pollout = ep_reset_pollout,
+    .wait = ep_wait,
+    .reclaim = ep_reclaim,
+    /* .port, .send, .accept, .connect, .connect_result: NULL, the readiness
+     * defaults in poller.c */
 };
 #endif

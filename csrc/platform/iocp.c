@@ -705,9 +705,21 @@ static void io_fini(sli_poller *p)
 }
 
 const sli_poller_ops sli_iocp_ops = {
-    "iocp", io_init, io_fini, io_add_fd, io_rm_fd,
-    io_set_pollin, io_reset_pollin, io_set_pollout, io_reset_pollout,
-    io_wait, io_reclaim, io_port,
-    io_send, io_accept, io_connect, io_connect_result,
+    .name = "iocp",
+    .init = io_init,
+    .fini = io_fini,
+    .add_fd = io_add_fd,
+    .rm_fd = io_rm_fd,
+    .set_pollin = io_set_pollin,
+    .reset_pollin = io_reset_pollin,
+    .set_pollout = io_set_pollout,
+    .reset_pollout = io_reset_pollout,
+    .wait = io_wait,
+    .reclaim = io_reclaim,
+    .port = io_port,
+    .send = io_send,
+    .accept = io_accept,
+    .connect = io_connect,
+    .connect_result = io_connect_result,
 };
 #endif

@@ -141,9 +141,18 @@ static void kq_reclaim(sli_poller *p)
 }
 
 const sli_poller_ops sli_kqueue_ops = {
-    "kqueue", kq_init, kq_fini, kq_add_fd, kq_rm_fd,
-    kq_set_pollin, kq_reset_pollin, kq_set_pollout, kq_reset_pollout,
-    kq_wait, kq_reclaim, NULL,
-    NULL, NULL, NULL, NULL, /* send, accept, connect: the readiness defaults */
+    .name = "kqueue",
+    .init = kq_init,
+    .fini = kq_fini,
+    .add_fd = kq_add_fd,
+    .rm_fd = kq_rm_fd,
+    .set_pollin = kq_set_pollin,
+    .reset_pollin = kq_reset_pollin,
+    .set_pollout = kq_set_pollout,
+    .reset_pollout = kq_reset_pollout,
+    .wait = kq_wait,
+    .reclaim = kq_reclaim,
+    /* .port, .send, .accept, .connect, .connect_result: NULL, the readiness
+     * defaults in poller.c */
 };
 #endif

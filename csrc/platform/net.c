@@ -1,8 +1,12 @@
 /* Stream sockets: see net.h. */
 #include "net.h"
 
+#include <stdio.h>
+
 #ifndef _WIN32
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/tcp.h>
 #include <netinet/ip.h>
 #endif
@@ -74,6 +78,50 @@ bool sli_net_have_af_unix(void)
         known = s != INVALID_SOCKET;
     }
     return known == 1;
+}
+
+bool sli_net_have_abstract_ipc(void) { return false; }
+
+void sli_net_set_listen_reuse(sli_fd_t fd)
+{
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&one, sizeof one);
+}
+
+int sli_net_interface_address(const char *name, bool ipv6, struct sockaddr_storage *sa,
+                              socklen_t *len)
+{
+    SLI_UNUSED(name);
+    SLI_UNUSED(ipv6);
+    SLI_UNUSED(sa);
+    SLI_UNUSED(len);
+    errno = ENODEV;
+    return -1;
+}
+
+const char *sli_net_ipc_file(const struct sockaddr_un *un)
+{
+    SLI_UNUSED(un);
+    return NULL;
+}
+
+bool sli_net_ipc_is_stale(const struct sockaddr *sa, socklen_t len)
+{
+    SLI_UNUSED(sa);
+    SLI_UNUSED(len);
+    return false;
+}
+
+int sli_net_ipc_unlink(const char *path) { return remove(path); }
+
+int sli_net_poll(sli_pollfd *fds, int n, int timeout_ms)
+{
+    int rc = WSAPoll(fds, (ULONG)n, timeout_ms);
+    if (rc == SOCKET_ERROR) {
+        errno = sli_last_socket_error();
+        return -1;
+    }
+    return rc;
 }
 
 ssize_t sli_net_read(sli_fd_t fd, void *buf, size_t n)
@@ -157,6 +205,65 @@ sli_fd_t sli_net_accept(sli_fd_t lfd)
 }
 
 bool sli_net_have_af_unix(void) { return true; }
+
+bool sli_net_have_abstract_ipc(void)
+{
+#if defined(__linux__)
+    return true;
+#else
+    return false;
+#endif
+}
+
+void sli_net_set_listen_reuse(sli_fd_t fd)
+{
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+}
+
+int sli_net_interface_address(const char *name, bool ipv6, struct sockaddr_storage *sa,
+                              socklen_t *len)
+{
+    struct ifaddrs *ifa = NULL;
+    if (getifaddrs(&ifa) != 0) return -1;
+    int rc = -1;
+    for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+        if (!i->ifa_addr || strcmp(i->ifa_name, name) != 0) continue;
+        int fam = i->ifa_addr->sa_family;
+        if (fam == AF_INET || (ipv6 && fam == AF_INET6)) {
+            memset(sa, 0, sizeof *sa);
+            *len = fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+            memcpy(sa, i->ifa_addr, *len);
+            rc = 0;
+            if (fam == AF_INET) break; /* prefer IPv4, as libzmq does */
+        }
+    }
+    freeifaddrs(ifa);
+    if (rc != 0) errno = ENODEV;
+    return rc;
+}
+
+const char *sli_net_ipc_file(const struct sockaddr_un *un)
+{
+    return un->sun_path[0] ? un->sun_path : NULL;
+}
+
+bool sli_net_ipc_is_stale(const struct sockaddr *sa, socklen_t len)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd == -1) return false;
+    int rc = connect(fd, sa, len);
+    int err = errno;
+    close(fd);
+    return rc != 0 && err == ECONNREFUSED;
+}
+
+int sli_net_ipc_unlink(const char *path) { return unlink(path); }
+
+int sli_net_poll(sli_pollfd *fds, int n, int timeout_ms)
+{
+    return poll(fds, (nfds_t)n, timeout_ms);
+}
 
 ssize_t sli_net_read(sli_fd_t fd, void *buf, size_t n)
 {

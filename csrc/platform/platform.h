@@ -141,5 +141,8 @@ int sli_fork_generation(void);
 
 /* Map the last OS error (WSAGetLastError on Windows) into errno. */
 int sli_last_socket_error(void);
+/* strerror(), plus text for the socket errors that the Windows C runtime
+ * has a number for but no message (ENOTSUP, EADDRINUSE, ...). */
+const char *sli_strerror(int errnum);
 
 #endif

@@ -128,9 +128,18 @@ static void pl_reclaim(sli_poller *p)
 }
 
 const sli_poller_ops sli_poll_ops = {
-    "poll", pl_init, pl_fini, pl_add_fd, pl_rm_fd,
-    pl_set_pollin, pl_reset_pollin, pl_set_pollout, pl_reset_pollout,
-    pl_wait, pl_reclaim, NULL,
-    NULL, NULL, NULL, NULL, /* send, accept, connect: the readiness defaults */
+    .name = "poll",
+    .init = pl_init,
+    .fini = pl_fini,
+    .add_fd = pl_add_fd,
+    .rm_fd = pl_rm_fd,
+    .set_pollin = pl_set_pollin,
+    .reset_pollin = pl_reset_pollin,
+    .set_pollout = pl_set_pollout,
+    .reset_pollout = pl_reset_pollout,
+    .wait = pl_wait,
+    .reclaim = pl_reclaim,
+    /* .port, .send, .accept, .connect, .connect_result: NULL, the readiness
+     * defaults in poller.c */
 };
 #endif

@@ -67,6 +67,9 @@ void sli_thread_join(sli_thread t)
 
 void sli_sleep_ms(int ms) { Sleep((DWORD)ms); }
 
+void sli_thread_block_signals(sli_sigmask *old) { *old = 0; }
+void sli_thread_restore_signals(const sli_sigmask *old) { SLI_UNUSED(old); }
+
 int sli_fork_generation(void) { return 0; }
 
 int sli_last_socket_error(void)
@@ -110,6 +113,22 @@ int sli_last_socket_error(void)
     case ERROR_CONNECTION_REFUSED: return ECONNREFUSED;
     case ERROR_NOT_ENOUGH_MEMORY: return ENOMEM;
     default: return EIO;
+    }
+}
+
+const char *sli_strerror(int errnum)
+{
+    switch (errnum) {
+    case ENOTSUP: return "Not supported";
+    case EPROTONOSUPPORT: return "Protocol not supported";
+    case ENOBUFS: return "No buffer space available";
+    case ENETDOWN: return "Network is down";
+    case EADDRINUSE: return "Address in use";
+    case EADDRNOTAVAIL: return "Address not available";
+    case ECONNREFUSED: return "Connection refused";
+    case EINPROGRESS: return "Operation in progress";
+    case EHOSTUNREACH: return "Host unreachable";
+    default: return strerror(errnum);
     }
 }
 
@@ -176,6 +195,15 @@ void sli_sleep_ms(int ms)
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
 }
 
+void sli_thread_block_signals(sli_sigmask *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
+void sli_thread_restore_signals(const sli_sigmask *old) { pthread_sigmask(SIG_SETMASK, old, NULL); }
+
 /* The core's one process-wide variable (DESIGN.md, implementation notes):
  * bumped in the child by a pthread_atfork handler. Registered on first use;
  * should registration fail, the process id stands in for it (a system
@@ -196,5 +224,7 @@ int sli_fork_generation(void)
 }
 
 int sli_last_socket_error(void) { return errno; }
+
+const char *sli_strerror(int errnum) { return strerror(errnum); }
 
 #endif

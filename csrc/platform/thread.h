@@ -13,11 +13,14 @@
 typedef CRITICAL_SECTION sli_mutex;
 typedef CONDITION_VARIABLE sli_cond;
 typedef HANDLE sli_thread;
+typedef int sli_sigmask;
 #else
 #include <pthread.h>
+#include <signal.h>
 typedef pthread_mutex_t sli_mutex;
 typedef pthread_cond_t sli_cond;
 typedef pthread_t sli_thread;
+typedef sigset_t sli_sigmask;
 #endif
 
 void sli_mutex_init(sli_mutex *m);
@@ -39,5 +42,12 @@ int sli_thread_start(sli_thread *t, sli_thread_fn fn, void *arg);
 void sli_thread_join(sli_thread t);
 
 void sli_sleep_ms(int ms);
+
+/* Signals belong to the user's threads: a loop thread blocks them all
+ * while it runs, so a blocked user call is the one a signal interrupts (as
+ * libzmq does), and restores the old mask when it returns. POSIX only;
+ * nothing to do on Windows. */
+void sli_thread_block_signals(sli_sigmask *old);
+void sli_thread_restore_signals(const sli_sigmask *old);
 
 #endif

@@ -71,8 +71,20 @@ static bool dealer_xhas_out(sli_socket *s) { return sli_lb_has_out(&((sli_dealer
 static bool dealer_compatible(int t) { return t == SLI_REP || t == SLI_DEALER || t == SLI_ROUTER; }
 
 const sli_socket_ops sli_dealer_ops = {
-    SLI_DEALER, "DEALER", sizeof(sli_dealer), sli_dealer_init, sli_dealer_destroy,
-    sli_dealer_attach_pipe, dealer_xsend, dealer_xrecv, dealer_xhas_in, dealer_xhas_out,
-    sli_dealer_read_activated, sli_dealer_write_activated, NULL, sli_dealer_pipe_terminated,
-    sli_dealer_setsockopt, sli_dealer_getsockopt, dealer_compatible,
+    .type = SLI_DEALER,
+    .name = "DEALER",
+    .size = sizeof(sli_dealer),
+    .init = sli_dealer_init,
+    .destroy = sli_dealer_destroy,
+    .attach_pipe = sli_dealer_attach_pipe,
+    .xsend = dealer_xsend,
+    .xrecv = dealer_xrecv,
+    .xhas_in = dealer_xhas_in,
+    .xhas_out = dealer_xhas_out,
+    .read_activated = sli_dealer_read_activated,
+    .write_activated = sli_dealer_write_activated,
+    .pipe_terminated = sli_dealer_pipe_terminated,
+    .setsockopt = sli_dealer_setsockopt,
+    .getsockopt = sli_dealer_getsockopt,
+    .compatible = dealer_compatible,
 };

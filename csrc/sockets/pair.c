@@ -69,7 +69,18 @@ static bool pair_xhas_out(sli_socket *s)
 static bool pair_compatible(int t) { return t == SLI_PAIR; }
 
 const sli_socket_ops sli_pair_ops = {
-    SLI_PAIR, "PAIR", sizeof(pair_socket), pair_init, pair_destroy, pair_attach_pipe,
-    pair_xsend, pair_xrecv, pair_xhas_in, pair_xhas_out, pair_read_activated,
-    pair_write_activated, NULL, pair_pipe_terminated, NULL, NULL, pair_compatible,
+    .type = SLI_PAIR,
+    .name = "PAIR",
+    .size = sizeof(pair_socket),
+    .init = pair_init,
+    .destroy = pair_destroy,
+    .attach_pipe = pair_attach_pipe,
+    .xsend = pair_xsend,
+    .xrecv = pair_xrecv,
+    .xhas_in = pair_xhas_in,
+    .xhas_out = pair_xhas_out,
+    .read_activated = pair_read_activated,
+    .write_activated = pair_write_activated,
+    .pipe_terminated = pair_pipe_terminated,
+    .compatible = pair_compatible,
 };

@@ -10,17 +10,8 @@
  * missed. Runs in the caller's thread, which owns the sockets. */
 #include "socket.h"
 #include "../platform/clock.h"
+#include "../platform/net.h"
 #include "../serverlink.h"
-
-#ifdef _WIN32
-#include <winsock2.h>
-typedef WSAPOLLFD sli_pollfd;
-#define sli_poll_fds(p, n, t) WSAPoll((p), (ULONG)(n), (t))
-#else
-#include <poll.h>
-typedef struct pollfd sli_pollfd;
-#define sli_poll_fds(p, n, t) poll((p), (nfds_t)(n), (t))
-#endif
 
 static int socket_events(sli_socket *s, int *events)
 {
@@ -103,9 +94,8 @@ int sl_poll(sl_pollitem *items, int n, long timeout_ms)
         rc = look_sockets(items, n);
         if (rc < 0) break;
         if (have_fds) {
-            if (!waited && sli_poll_fds(pfds, n, 0) < 0) {
+            if (!waited && sli_net_poll(pfds, n, 0) < 0) {
                 rc = -1;
-                errno = sli_last_socket_error();
                 break;
             }
             rc += look_fds(items, n, pfds);
@@ -118,10 +108,9 @@ int sl_poll(sl_pollitem *items, int n, long timeout_ms)
             wait_ms = (int)(end - now);
         }
         for (int i = 0; i < n; i++) pfds[i].revents = 0;
-        int r = sli_poll_fds(pfds, n, wait_ms);
+        int r = sli_net_poll(pfds, n, wait_ms);
         if (r < 0) {
-            rc = -1;
-            errno = sli_last_socket_error(); /* EINTR: the caller checks signals */
+            rc = -1; /* EINTR: the caller checks signals */
             break;
         }
         waited = true;

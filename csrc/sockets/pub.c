@@ -33,8 +33,20 @@ static bool pub_xhas_in(sli_socket *s)
 }
 
 const sli_socket_ops sli_pub_ops = {
-    SLI_PUB, "PUB", sizeof(sli_xpub), pub_init, sli_xpub_destroy, pub_attach_pipe,
-    sli_xpub_xsend, pub_xrecv, pub_xhas_in, sli_xpub_xhas_out, sli_xpub_read_activated,
-    sli_xpub_write_activated, NULL, sli_xpub_pipe_terminated, sli_xpub_setsockopt,
-    sli_xpub_getsockopt, sli_xpub_compatible,
+    .type = SLI_PUB,
+    .name = "PUB",
+    .size = sizeof(sli_xpub),
+    .init = pub_init,
+    .destroy = sli_xpub_destroy,
+    .attach_pipe = pub_attach_pipe,
+    .xsend = sli_xpub_xsend,
+    .xrecv = pub_xrecv,
+    .xhas_in = pub_xhas_in,
+    .xhas_out = sli_xpub_xhas_out,
+    .read_activated = sli_xpub_read_activated,
+    .write_activated = sli_xpub_write_activated,
+    .pipe_terminated = sli_xpub_pipe_terminated,
+    .setsockopt = sli_xpub_setsockopt,
+    .getsockopt = sli_xpub_getsockopt,
+    .compatible = sli_xpub_compatible,
 };

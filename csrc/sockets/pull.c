@@ -41,7 +41,18 @@ static bool pull_xhas_out(sli_socket *s) { SLI_UNUSED(s); return false; }
 static bool pull_compatible(int t) { return t == SLI_PUSH; }
 
 const sli_socket_ops sli_pull_ops = {
-    SLI_PULL, "PULL", sizeof(pull_socket), pull_init, pull_destroy, pull_attach_pipe,
-    pull_xsend, pull_xrecv, pull_xhas_in, pull_xhas_out, pull_read_activated,
-    pull_write_activated, NULL, pull_pipe_terminated, NULL, NULL, pull_compatible,
+    .type = SLI_PULL,
+    .name = "PULL",
+    .size = sizeof(pull_socket),
+    .init = pull_init,
+    .destroy = pull_destroy,
+    .attach_pipe = pull_attach_pipe,
+    .xsend = pull_xsend,
+    .xrecv = pull_xrecv,
+    .xhas_in = pull_xhas_in,
+    .xhas_out = pull_xhas_out,
+    .read_activated = pull_read_activated,
+    .write_activated = pull_write_activated,
+    .pipe_terminated = pull_pipe_terminated,
+    .compatible = pull_compatible,
 };

@@ -43,7 +43,18 @@ static bool push_xhas_out(sli_socket *s) { return sli_lb_has_out(&((push_socket 
 static bool push_compatible(int t) { return t == SLI_PULL; }
 
 const sli_socket_ops sli_push_ops = {
-    SLI_PUSH, "PUSH", sizeof(push_socket), push_init, push_destroy, push_attach_pipe,
-    push_xsend, push_xrecv, push_xhas_in, push_xhas_out, push_read_activated,
-    push_write_activated, NULL, push_pipe_terminated, NULL, NULL, push_compatible,
+    .type = SLI_PUSH,
+    .name = "PUSH",
+    .size = sizeof(push_socket),
+    .init = push_init,
+    .destroy = push_destroy,
+    .attach_pipe = push_attach_pipe,
+    .xsend = push_xsend,
+    .xrecv = push_xrecv,
+    .xhas_in = push_xhas_in,
+    .xhas_out = push_xhas_out,
+    .read_activated = push_read_activated,
+    .write_activated = push_write_activated,
+    .pipe_terminated = push_pipe_terminated,
+    .compatible = push_compatible,
 };

@@ -145,8 +145,20 @@ static bool rep_xhas_out(sli_socket *s)
 static bool rep_compatible(int t) { return t == SLI_REQ || t == SLI_DEALER; }
 
 const sli_socket_ops sli_rep_ops = {
-    SLI_REP, "REP", sizeof(rep_socket), rep_init, rep_destroy, sli_router_attach_pipe,
-    rep_xsend, rep_xrecv, rep_xhas_in, rep_xhas_out, sli_router_read_activated,
-    sli_router_write_activated, NULL, sli_router_pipe_terminated, sli_router_setsockopt,
-    sli_router_getsockopt, rep_compatible,
+    .type = SLI_REP,
+    .name = "REP",
+    .size = sizeof(rep_socket),
+    .init = rep_init,
+    .destroy = rep_destroy,
+    .attach_pipe = sli_router_attach_pipe,
+    .xsend = rep_xsend,
+    .xrecv = rep_xrecv,
+    .xhas_in = rep_xhas_in,
+    .xhas_out = rep_xhas_out,
+    .read_activated = sli_router_read_activated,
+    .write_activated = sli_router_write_activated,
+    .pipe_terminated = sli_router_pipe_terminated,
+    .setsockopt = sli_router_setsockopt,
+    .getsockopt = sli_router_getsockopt,
+    .compatible = rep_compatible,
 };

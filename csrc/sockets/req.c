@@ -214,8 +214,20 @@ static bool req_xhas_out(sli_socket *s)
 static bool req_compatible(int t) { return t == SLI_REP || t == SLI_ROUTER; }
 
 const sli_socket_ops sli_req_ops = {
-    SLI_REQ, "REQ", sizeof(req_socket), req_init, sli_dealer_destroy, sli_dealer_attach_pipe,
-    req_xsend, req_xrecv, req_xhas_in, req_xhas_out, sli_dealer_read_activated,
-    sli_dealer_write_activated, NULL, req_pipe_terminated, req_setsockopt, req_getsockopt,
-    req_compatible,
+    .type = SLI_REQ,
+    .name = "REQ",
+    .size = sizeof(req_socket),
+    .init = req_init,
+    .destroy = sli_dealer_destroy,
+    .attach_pipe = sli_dealer_attach_pipe,
+    .xsend = req_xsend,
+    .xrecv = req_xrecv,
+    .xhas_in = req_xhas_in,
+    .xhas_out = req_xhas_out,
+    .read_activated = sli_dealer_read_activated,
+    .write_activated = sli_dealer_write_activated,
+    .pipe_terminated = req_pipe_terminated,
+    .setsockopt = req_setsockopt,
+    .getsockopt = req_getsockopt,
+    .compatible = req_compatible,
 };

@@ -356,8 +356,20 @@ bool sli_router_xhas_in(sli_socket *s)
 static bool router_compatible(int t) { return t == SLI_REQ || t == SLI_DEALER || t == SLI_ROUTER; }
 
 const sli_socket_ops sli_router_ops = {
-    SLI_ROUTER, "ROUTER", sizeof(sli_router), sli_router_init, sli_router_destroy,
-    sli_router_attach_pipe, sli_router_xsend, sli_router_xrecv, sli_router_xhas_in,
-    sli_router_xhas_out, sli_router_read_activated, sli_router_write_activated, NULL,
-    sli_router_pipe_terminated, sli_router_setsockopt, sli_router_getsockopt, router_compatible,
+    .type = SLI_ROUTER,
+    .name = "ROUTER",
+    .size = sizeof(sli_router),
+    .init = sli_router_init,
+    .destroy = sli_router_destroy,
+    .attach_pipe = sli_router_attach_pipe,
+    .xsend = sli_router_xsend,
+    .xrecv = sli_router_xrecv,
+    .xhas_in = sli_router_xhas_in,
+    .xhas_out = sli_router_xhas_out,
+    .read_activated = sli_router_read_activated,
+    .write_activated = sli_router_write_activated,
+    .pipe_terminated = sli_router_pipe_terminated,
+    .setsockopt = sli_router_setsockopt,
+    .getsockopt = sli_router_getsockopt,
+    .compatible = router_compatible,
 };

@@ -12,9 +12,29 @@
 #define INBOUND_POLL_RATE 100
 #define MAX_COMMAND_DELAY SLI_TICKS_PER_MS
 
-static void socket_process_term(sli_own *o, int linger);
-static void socket_process_destroy(sli_own *o);
-static const sli_own_ops socket_own_ops = { socket_process_term, socket_process_destroy };
+static void socket_process_stop(sli_object *o);
+static void socket_process_bind(sli_object *o, sli_pipe *p);
+static void socket_process_term_req(sli_object *o, sli_object *child);
+static void socket_process_term(sli_object *o, int linger);
+static void socket_process_term_endpoint(sli_object *o, char *uri);
+static void socket_process_inproc_connected(sli_object *o);
+static void socket_process_destroy(sli_object *o);
+static void socket_start_reaping(sli_object *o, sl_loop *reaper);
+
+/* What a socket takes from other threads (and, from close on, what the
+ * reaper asks of it). */
+static const sli_object_ops socket_object_ops = {
+    .process_stop = socket_process_stop,
+    .process_own = sli_own_process_own,
+    .process_bind = socket_process_bind,
+    .process_term_req = socket_process_term_req,
+    .process_term = socket_process_term,
+    .process_term_ack = sli_own_process_term_ack,
+    .process_term_endpoint = socket_process_term_endpoint,
+    .process_inproc_connected = socket_process_inproc_connected,
+    .process_destroy = socket_process_destroy,
+    .start_reaping = socket_start_reaping,
+};
 
 static void reap_in_event(sli_io_handler *h);
 static void reap_out_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
@@ -43,7 +63,7 @@ sli_socket *sli_socket_new(struct sl_ctx *ctx, int type)
         errno = e;
         return NULL;
     }
-    sli_own_init(&s->own, ctx, &s->mailbox, SLI_OBJ_SOCKET, &socket_own_ops);
+    sli_own_init(&s->own, ctx, &s->mailbox, &socket_object_ops);
     sli_mutex_init(&s->monitor_sync);
     s->ops = ops;
     sli_options_init(&s->options, type);
@@ -51,7 +71,7 @@ sli_socket *sli_socket_new(struct sl_ctx *ctx, int type)
     s->reap_handler.out_event = reap_out_event;
     s->reap_handler.timer_event = reap_timer_event;
     ops->init(s);
-    if (sli_ctx_add_socket(ctx, s) != 0) {
+    if (sli_ctx_add_socket(ctx, &s->ctx_entry, &s->own.obj) != 0) {
         int e = errno;
         ops->destroy(s);
         sli_own_fini(&s->own);
@@ -89,9 +109,16 @@ int sli_socket_process_commands(sli_socket *s, int timeout_ms, bool throttle)
     return 0;
 }
 
-void sli_socket_process_stop(sli_socket *s) { s->ctx_terminated = true; }
+static void socket_process_stop(sli_object *o) { ((sli_socket *)o)->ctx_terminated = true; }
 
-void sli_socket_process_bind(sli_socket *s, sli_pipe *p) { sli_socket_attach_pipe(s, p, false, false); }
+static void socket_process_bind(sli_object *o, sli_pipe *p)
+{
+    sli_socket_attach_pipe((sli_socket *)o, p, false, false);
+}
+
+/* A connect that waited for its inproc binder was adopted (or abandoned):
+ * nothing to do but count it (object.c), so the socket may finish. */
+static void socket_process_inproc_connected(sli_object *o) { SLI_UNUSED(o); }
 
 /* ---- pipes --------------------------------------------------------------- */
 
@@ -130,7 +157,10 @@ static void sink_pipe_terminated(void *sink, sli_pipe *p)
 }
 
 const sli_pipe_sink_ops sli_socket_sink_ops = {
-    sink_read_activated, sink_write_activated, sink_hiccuped, sink_pipe_terminated,
+    .read_activated = sink_read_activated,
+    .write_activated = sink_write_activated,
+    .hiccuped = sink_hiccuped,
+    .pipe_terminated = sink_pipe_terminated,
 };
 
 void sli_socket_attach_pipe(sli_socket *s, sli_pipe *p, bool subscribe_to_all, bool locally_initiated)
@@ -200,13 +230,8 @@ int sli_socket_connect(sli_socket *s, const char *uri)
     return t->connect(s, addr, uri);
 }
 
-int sli_socket_term_endpoint(sli_socket *s, const char *uri)
-{
-    if (check_usable(s) != 0) return -1;
-    return sli_socket_term_endpoint_internal(s, uri);
-}
-
-int sli_socket_term_endpoint_internal(sli_socket *s, const char *uri)
+/* Unbind/disconnect, from the user's call or from a term_endpoint command. */
+static int term_endpoint(sli_socket *s, const char *uri)
 {
     const char *addr;
     const sli_transport *t = sli_transport_find(uri, &addr);
@@ -236,14 +261,29 @@ int sli_socket_term_endpoint_internal(sli_socket *s, const char *uri)
     return 0;
 }
 
-void sli_socket_process_term_req(sli_socket *s, sli_own *child)
+int sli_socket_term_endpoint(sli_socket *s, const char *uri)
 {
+    if (check_usable(s) != 0) return -1;
+    return term_endpoint(s, uri);
+}
+
+/* A session that gave up (no reconnects) ends its endpoint. */
+static void socket_process_term_endpoint(sli_object *o, char *uri)
+{
+    if (!uri) return; /* the session's strdup failed: nothing to match */
+    term_endpoint((sli_socket *)o, uri);
+    free(uri);
+}
+
+static void socket_process_term_req(sli_object *o, sli_object *child)
+{
+    sli_socket *s = (sli_socket *)o;
     /* An owned object (a session whose peer went away for good) ends: it is
      * no longer an endpoint of ours. */
     sli_endpoint **pe = &s->endpoints;
     while (*pe) {
         sli_endpoint *e = *pe;
-        if (e->owned == child) {
+        if (e->owned && &e->owned->obj == child) {
             *pe = e->next;
             free(e->uri);
             free(e);
@@ -251,7 +291,7 @@ void sli_socket_process_term_req(sli_socket *s, sli_own *child)
             pe = &e->next;
         }
     }
-    sli_own_process_term_req(&s->own, child);
+    sli_own_process_term_req(o, child);
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -442,29 +482,32 @@ int sli_socket_close(sli_socket *s)
     sli_mutex_lock(&ctx->sync);
     sl_loop *reaper = ctx->reaper;
     sli_mutex_unlock(&ctx->sync);
-    sli_send_cmd(&reaper->obj, SLI_CMD_REAP, s);
+    sli_send_cmd(&reaper->obj, SLI_CMD_REAP, &s->own.obj);
     return 0;
 }
 
-static void socket_process_term(sli_own *o, int linger)
+static void socket_process_term(sli_object *o, int linger)
 {
     sli_socket *s = (sli_socket *)o;
     SLI_UNUSED(linger);
     /* No new inproc peers may find us, and our own pending connects end. */
     sli_inproc_socket_terminating(s);
     for (int i = 0; i < s->npipes; i++) sli_pipe_terminate(s->pipes[i], false);
-    sli_own_register_term_acks(o, s->npipes);
-    sli_own_process_term(o, s->options.linger);
+    sli_own_register_term_acks(&s->own, s->npipes);
+    sli_own_process_term(&s->own, s->options.linger);
 }
 
-static void socket_process_destroy(sli_own *o)
+static void socket_process_destroy(sli_object *o)
 {
     sli_socket *s = (sli_socket *)o;
     s->destroyed = true;
 }
 
-void sli_socket_start_reaping(sli_socket *s, sl_loop *reaper)
+/* The reaper took us over (its process_reap): from now on it waits on our
+ * mailbox, and we terminate. */
+static void socket_start_reaping(sli_object *o, sl_loop *reaper)
 {
+    sli_socket *s = (sli_socket *)o;
     sli_poller *p = reaper->poller;
     s->reaper = reaper;
     void *port = sli_poller_port(p);
@@ -491,7 +534,7 @@ static void check_destroy(sli_socket *s)
     if (!s->destroyed) return;
     /* Out of the context's list first: until then Context.term() may send
      * it STOP, which must not find its mailbox torn down. */
-    sli_ctx_remove_socket(s->own.obj.ctx, s);
+    sli_ctx_remove_socket(s->own.obj.ctx, &s->ctx_entry);
     sli_poller *p = s->reaper->poller;
     if (s->reap_iocp) {
         sli_poller_adjust_mailbox_load(p, -1);

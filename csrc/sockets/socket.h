@@ -14,7 +14,7 @@
 #define SLI_SOCKET_H
 
 #include "../core/own.h"
-#include "../core/loop.h"
+#include "../core/ctx.h"
 #include "options.h"
 
 struct sli_socket;
@@ -82,8 +82,7 @@ typedef struct sli_socket {
     sli_mutex monitor_sync;
     struct sli_socket *monitor;
     int monitor_events;
-    /* the context's list of sockets */
-    struct sli_socket *ctx_prev, *ctx_next;
+    sli_ctx_entry ctx_entry;       /* the context's list of sockets */
 } sli_socket;
 
 /* The type table (sockets.c). */
@@ -94,8 +93,6 @@ int sli_socket_close(sli_socket *s);
 int sli_socket_bind(sli_socket *s, const char *uri);
 int sli_socket_connect(sli_socket *s, const char *uri);
 int sli_socket_term_endpoint(sli_socket *s, const char *uri);
-/* The same, from within command processing (a session gave up). */
-int sli_socket_term_endpoint_internal(sli_socket *s, const char *uri);
 int sli_socket_setsockopt(sli_socket *s, int opt, const void *val, size_t len);
 int sli_socket_getsockopt(sli_socket *s, int opt, void *val, size_t *len);
 /* Sends one part; on success the socket took the payload and m is empty. */
@@ -110,12 +107,6 @@ void sli_socket_attach_pipe(sli_socket *s, sli_pipe *p, bool subscribe_to_all, b
 void sli_socket_add_endpoint(sli_socket *s, const char *uri, sli_own *owned, sli_pipe *p);
 void sli_socket_set_last_endpoint(sli_socket *s, const char *uri);
 extern const sli_pipe_sink_ops sli_socket_sink_ops;
-
-/* Commands (object.c routes them here). */
-void sli_socket_process_stop(sli_socket *s);
-void sli_socket_process_bind(sli_socket *s, sli_pipe *p);
-void sli_socket_process_term_req(sli_socket *s, sli_own *child);
-void sli_socket_start_reaping(sli_socket *s, sl_loop *reaper);
 
 /* Flags of send/recv, libzmq's values. */
 #define SLI_DONTWAIT 1

@@ -56,8 +56,21 @@ static bool sub_xhas_out(sli_socket *s)
 }
 
 const sli_socket_ops sli_sub_ops = {
-    SLI_SUB, "SUB", sizeof(sli_xsub), sub_init, sli_xsub_destroy, sli_xsub_attach_pipe,
-    sub_xsend, sli_xsub_xrecv, sli_xsub_xhas_in, sub_xhas_out, sli_xsub_read_activated,
-    sli_xsub_write_activated, sli_xsub_hiccuped, sli_xsub_pipe_terminated, sub_setsockopt,
-    sli_xsub_getsockopt, sli_xsub_compatible,
+    .type = SLI_SUB,
+    .name = "SUB",
+    .size = sizeof(sli_xsub),
+    .init = sub_init,
+    .destroy = sli_xsub_destroy,
+    .attach_pipe = sli_xsub_attach_pipe,
+    .xsend = sub_xsend,
+    .xrecv = sli_xsub_xrecv,
+    .xhas_in = sli_xsub_xhas_in,
+    .xhas_out = sub_xhas_out,
+    .read_activated = sli_xsub_read_activated,
+    .write_activated = sli_xsub_write_activated,
+    .hiccuped = sli_xsub_hiccuped,
+    .pipe_terminated = sli_xsub_pipe_terminated,
+    .setsockopt = sub_setsockopt,
+    .getsockopt = sli_xsub_getsockopt,
+    .compatible = sli_xsub_compatible,
 };

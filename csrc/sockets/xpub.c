@@ -299,8 +299,20 @@ int sli_xpub_getsockopt(sli_socket *s, int opt, void *val, size_t *len)
 bool sli_xpub_compatible(int t) { return t == SLI_SUB || t == SLI_XSUB; }
 
 const sli_socket_ops sli_xpub_ops = {
-    SLI_XPUB, "XPUB", sizeof(sli_xpub), sli_xpub_init, sli_xpub_destroy, sli_xpub_attach_pipe,
-    sli_xpub_xsend, xpub_xrecv, xpub_xhas_in, sli_xpub_xhas_out, sli_xpub_read_activated,
-    sli_xpub_write_activated, NULL, sli_xpub_pipe_terminated, sli_xpub_setsockopt,
-    sli_xpub_getsockopt, sli_xpub_compatible,
+    .type = SLI_XPUB,
+    .name = "XPUB",
+    .size = sizeof(sli_xpub),
+    .init = sli_xpub_init,
+    .destroy = sli_xpub_destroy,
+    .attach_pipe = sli_xpub_attach_pipe,
+    .xsend = sli_xpub_xsend,
+    .xrecv = xpub_xrecv,
+    .xhas_in = xpub_xhas_in,
+    .xhas_out = sli_xpub_xhas_out,
+    .read_activated = sli_xpub_read_activated,
+    .write_activated = sli_xpub_write_activated,
+    .pipe_terminated = sli_xpub_pipe_terminated,
+    .setsockopt = sli_xpub_setsockopt,
+    .getsockopt = sli_xpub_getsockopt,
+    .compatible = sli_xpub_compatible,
 };

@@ -192,8 +192,21 @@ static bool xsub_xhas_out(sli_socket *s)
 bool sli_xsub_compatible(int t) { return t == SLI_PUB || t == SLI_XPUB; }
 
 const sli_socket_ops sli_xsub_ops = {
-    SLI_XSUB, "XSUB", sizeof(sli_xsub), sli_xsub_init, sli_xsub_destroy, sli_xsub_attach_pipe,
-    sli_xsub_xsend, sli_xsub_xrecv, sli_xsub_xhas_in, xsub_xhas_out, sli_xsub_read_activated,
-    sli_xsub_write_activated, sli_xsub_hiccuped, sli_xsub_pipe_terminated, xsub_setsockopt,
-    sli_xsub_getsockopt, sli_xsub_compatible,
+    .type = SLI_XSUB,
+    .name = "XSUB",
+    .size = sizeof(sli_xsub),
+    .init = sli_xsub_init,
+    .destroy = sli_xsub_destroy,
+    .attach_pipe = sli_xsub_attach_pipe,
+    .xsend = sli_xsub_xsend,
+    .xrecv = sli_xsub_xrecv,
+    .xhas_in = sli_xsub_xhas_in,
+    .xhas_out = xsub_xhas_out,
+    .read_activated = sli_xsub_read_activated,
+    .write_activated = sli_xsub_write_activated,
+    .hiccuped = sli_xsub_hiccuped,
+    .pipe_terminated = sli_xsub_pipe_terminated,
+    .setsockopt = xsub_setsockopt,
+    .getsockopt = sli_xsub_getsockopt,
+    .compatible = sli_xsub_compatible,
 };

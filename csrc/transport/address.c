@@ -3,12 +3,6 @@
 
 #include <stdio.h>
 
-#ifndef _WIN32
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#endif
-
 static int parse_port(const char *s, bool bind, uint16_t *port)
 {
     if (bind && (strcmp(s, "*") == 0 || strcmp(s, "0") == 0)) {
@@ -55,31 +49,6 @@ static int any_address(bool ipv6, sli_address *out)
     return 0;
 }
 
-#ifndef _WIN32
-/* An interface name ("lo", "eth0") to its first address of a usable family. */
-static int interface_address(const char *name, bool ipv6, sli_address *out)
-{
-    struct ifaddrs *ifa = NULL;
-    if (getifaddrs(&ifa) != 0) return -1;
-    int rc = -1;
-    for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-        if (!i->ifa_addr || strcmp(i->ifa_name, name) != 0) continue;
-        int fam = i->ifa_addr->sa_family;
-        if (fam == AF_INET || (ipv6 && fam == AF_INET6)) {
-            memset(out, 0, sizeof *out);
-            out->family = fam;
-            out->len = fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-            memcpy(&out->sa, i->ifa_addr, out->len);
-            rc = 0;
-            if (fam == AF_INET) break; /* prefer IPv4, as libzmq does */
-        }
-    }
-    freeifaddrs(ifa);
-    if (rc != 0) errno = ENODEV;
-    return rc;
-}
-#endif
-
 int sli_tcp_address_resolve(const char *addr, bool bind, bool ipv6, sli_address *out)
 {
     const char *colon = strrchr(addr, ':');
@@ -121,14 +90,12 @@ int sli_tcp_address_resolve(const char *addr, bool bind, bool ipv6, sli_address 
     hints.ai_flags = AI_NUMERICHOST;
     int rc = getaddrinfo(host, NULL, &hints, &res);
     if (rc != 0 && !bracketed) {
-#ifndef _WIN32
-        if (bind) {
-            if (interface_address(host, ipv6, out) == 0) {
-                set_port(out, port);
-                return 0;
-            }
+        /* For a bind, an interface name ("eth0"). */
+        if (bind && sli_net_interface_address(host, ipv6, &out->sa, &out->len) == 0) {
+            out->family = out->sa.ss_family;
+            set_port(out, port);
+            return 0;
         }
-#endif
         hints.ai_flags = bind ? AI_PASSIVE : 0;
 #ifdef AI_ADDRCONFIG
         if (!bind) hints.ai_flags |= AI_ADDRCONFIG;
@@ -174,13 +141,12 @@ int sli_ipc_address_resolve(const char *addr, sli_address *out)
     out->family = AF_UNIX;
     out->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
     if (addr[0] == '@') {
-#ifdef __linux__
+        if (!sli_net_have_abstract_ipc()) {
+            errno = EINVAL;
+            return -1;
+        }
         un->sun_path[0] = 0; /* abstract namespace: no file, no NUL at the end */
         out->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
-#else
-        errno = EINVAL;
-        return -1;
-#endif
     }
     return 0;
 }

@@ -7,10 +7,6 @@
 
 #include "../platform/net.h"
 
-#ifndef _WIN32
-#include <netdb.h>
-#endif
-
 typedef struct sli_address {
     int family;                      /* AF_INET, AF_INET6 or AF_UNIX */
     struct sockaddr_storage sa;

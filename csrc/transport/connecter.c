@@ -26,9 +26,17 @@ typedef struct sli_connecter {
     int family;
 } sli_connecter;
 
-static void connecter_process_term(sli_own *o, int linger);
-static void connecter_process_destroy(sli_own *o);
-static const sli_own_ops connecter_own_ops = { connecter_process_term, connecter_process_destroy };
+static void connecter_process_plug(sli_object *o);
+static void connecter_process_term(sli_object *o, int linger);
+static void connecter_process_destroy(sli_object *o);
+static const sli_object_ops connecter_object_ops = {
+    .process_plug = connecter_process_plug,
+    .process_own = sli_own_process_own,
+    .process_term_req = sli_own_process_term_req,
+    .process_term = connecter_process_term,
+    .process_term_ack = sli_own_process_term_ack,
+    .process_destroy = connecter_process_destroy,
+};
 
 static uint32_t next_random(sli_connecter *c)
 {
@@ -171,8 +179,7 @@ static void connecter_timer_event(sli_io_handler *h, int id)
 void sli_connecter_launch(sli_session *session, bool wait)
 {
     sli_connecter *c = sli_xcalloc(1, sizeof *c);
-    sli_own_init(&c->own, session->own.obj.ctx, &session->io->mailbox, SLI_OBJ_CONNECTER,
-                 &connecter_own_ops);
+    sli_own_init(&c->own, session->own.obj.ctx, &session->io->mailbox, &connecter_object_ops);
     c->io = session->io;
     c->session = session;
     c->options = session->options;
@@ -186,14 +193,14 @@ void sli_connecter_launch(sli_session *session, bool wait)
     sli_own_launch_child(&session->own, &c->own);
 }
 
-void sli_connecter_process_plug(sli_own *o)
+static void connecter_process_plug(sli_object *o)
 {
     sli_connecter *c = (sli_connecter *)o;
     if (c->delayed) add_reconnect_timer(c);
     else start_connecting(c);
 }
 
-static void connecter_process_term(sli_own *o, int linger)
+static void connecter_process_term(sli_object *o, int linger)
 {
     sli_connecter *c = (sli_connecter *)o;
     if (c->has_reconnect_timer) {
@@ -201,11 +208,12 @@ static void connecter_process_term(sli_own *o, int linger)
         c->has_reconnect_timer = false;
     }
     close_fd(c);
-    sli_own_process_term(o, linger);
+    sli_own_process_term(&c->own, linger);
 }
 
-static void connecter_process_destroy(sli_own *o)
+static void connecter_process_destroy(sli_object *o)
 {
-    sli_own_fini(o);
-    free(o);
+    sli_connecter *c = (sli_connecter *)o;
+    sli_own_fini(&c->own);
+    free(c);
 }

@@ -32,7 +32,12 @@ static void null_event(void *sink, sli_pipe *p)
     SLI_UNUSED(sink);
     SLI_UNUSED(p);
 }
-static const sli_pipe_sink_ops null_sink = { null_event, null_event, null_event, null_event };
+static const sli_pipe_sink_ops null_sink = {
+    .read_activated = null_event,
+    .write_activated = null_event,
+    .hiccuped = null_event,
+    .pipe_terminated = null_event,
+};
 
 static void send_routing_id(sli_pipe *p, const sli_options *o)
 {
@@ -240,12 +245,9 @@ void sli_inproc_socket_terminating(sli_socket *s)
     sli_mutex_unlock(&ctx->sync);
 }
 
-void sli_inproc_ctx_fini(struct sl_ctx *ctx)
-{
-    /* Every socket has been reaped, and each removed its own entries. */
-    sli_assert(ctx->inproc_eps == NULL && ctx->inproc_pending == NULL);
-}
-
 const sli_transport sli_inproc_transport = {
-    "inproc", inproc_bind, inproc_connect, inproc_unbind, NULL,
+    .scheme = "inproc",
+    .bind = inproc_bind,
+    .connect = inproc_connect,
+    .unbind = inproc_unbind,
 };

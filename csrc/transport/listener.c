@@ -13,9 +13,6 @@
 #include "../sockets/monitor.h"
 
 #include <stdio.h>
-#ifndef _WIN32
-#include <sys/stat.h>
-#endif
 
 #define ACCEPTS_PER_EVENT 64
 #define ACCEPT_RETRY_MS 100 /* after running out of fds */
@@ -35,9 +32,17 @@ typedef struct sli_listener {
     char endpoint[300];        /* the real address (ephemeral port filled in) */
 } sli_listener;
 
-static void listener_process_term(sli_own *o, int linger);
-static void listener_process_destroy(sli_own *o);
-static const sli_own_ops listener_own_ops = { listener_process_term, listener_process_destroy };
+static void listener_process_plug(sli_object *o);
+static void listener_process_term(sli_object *o, int linger);
+static void listener_process_destroy(sli_object *o);
+static const sli_object_ops listener_object_ops = {
+    .process_plug = listener_process_plug,
+    .process_own = sli_own_process_own,
+    .process_term_req = sli_own_process_term_req,
+    .process_term = listener_process_term,
+    .process_term_ack = sli_own_process_term_ack,
+    .process_destroy = listener_process_destroy,
+};
 
 static void accept_one(sli_listener *l, sli_fd_t fd)
 {
@@ -100,7 +105,7 @@ static void listener_timer_event(sli_io_handler *h, int id)
     sli_poller_set_pollin(l->io->poller, l->handle);
 }
 
-void sli_listener_process_plug(sli_own *o)
+static void listener_process_plug(sli_object *o)
 {
     sli_listener *l = (sli_listener *)o;
     l->handle = sli_poller_add_fd(l->io->poller, l->fd, &l->handler);
@@ -108,7 +113,7 @@ void sli_listener_process_plug(sli_own *o)
     sli_poller_set_pollin(l->io->poller, l->handle);
 }
 
-static void listener_process_term(sli_own *o, int linger)
+static void listener_process_term(sli_object *o, int linger)
 {
     sli_listener *l = (sli_listener *)o;
     if (l->has_retry_timer) {
@@ -121,43 +126,25 @@ static void listener_process_term(sli_own *o, int linger)
     }
     sli_net_close(l->fd);
     l->fd = SLI_INVALID_FD;
-    if (l->unlink_path) unlink(l->unlink_path);
+    if (l->unlink_path) sli_net_ipc_unlink(l->unlink_path);
     sli_socket_event(l->socket, SLI_EVENT_CLOSED, 0, l->endpoint);
-    sli_own_process_term(o, linger);
+    sli_own_process_term(&l->own, linger);
 }
 
-static void listener_process_destroy(sli_own *o)
+static void listener_process_destroy(sli_object *o)
 {
     sli_listener *l = (sli_listener *)o;
-    sli_own_fini(o);
+    sli_own_fini(&l->own);
     free(l->unlink_path);
     free(l);
 }
-
-#ifndef _WIN32
-/* An ipc path left by a process that died: nobody accepts on it. */
-static bool ipc_path_is_stale(const sli_address *a)
-{
-    sli_fd_t fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd == SLI_INVALID_FD) return false;
-    int rc = connect(fd, (const struct sockaddr *)&a->sa, a->len);
-    int err = errno;
-    close(fd);
-    return rc != 0 && err == ECONNREFUSED;
-}
-#endif
 
 static int bind_fd(const sli_address *a, const sli_options *o, bool ipc, sli_fd_t *out)
 {
     sli_fd_t fd = sli_net_socket(a->family);
     if (fd == SLI_INVALID_FD) return -1;
-    int one = 1;
     if (!ipc) {
-#ifdef _WIN32
-        setsockopt(fd, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&one, sizeof one);
-#else
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-#endif
+        sli_net_set_listen_reuse(fd);
         if (a->family == AF_INET6) {
             int zero = 0; /* accept IPv4 too, as libzmq does with IPV6 */
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
@@ -189,15 +176,14 @@ int sli_stream_bind(sli_socket *s, const char *addr, const char *uri, bool ipc)
         if (errno == ENODEV || errno == EHOSTUNREACH) errno = EINVAL;
         return -1;
     }
+    /* The ipc file this listener makes and removes (none for tcp). */
+    const char *file = ipc ? sli_net_ipc_file((const struct sockaddr_un *)&a.sa) : NULL;
     sli_fd_t fd;
     if (bind_fd(&a, &s->options, ipc, &fd) != 0) {
-#ifndef _WIN32
-        /* A stale ipc path is replaced; a live one is EADDRINUSE. */
-        const struct sockaddr_un *un = (const struct sockaddr_un *)&a.sa;
-        if (!(ipc && errno == EADDRINUSE && un->sun_path[0] && ipc_path_is_stale(&a) &&
-              unlink(un->sun_path) == 0 && bind_fd(&a, &s->options, ipc, &fd) == 0))
-#endif
-        {
+        /* A stale ipc file is replaced; a live one is EADDRINUSE. */
+        if (!(file && errno == EADDRINUSE &&
+              sli_net_ipc_is_stale((const struct sockaddr *)&a.sa, a.len) &&
+              sli_net_ipc_unlink(file) == 0 && bind_fd(&a, &s->options, ipc, &fd) == 0)) {
             int e = errno;
             sli_socket_event(s, SLI_EVENT_BIND_FAILED, e, uri);
             errno = e;
@@ -210,7 +196,7 @@ int sli_stream_bind(sli_socket *s, const char *addr, const char *uri, bool ipc)
         errno = ENOMEM;
         return -1;
     }
-    sli_own_init(&l->own, s->own.obj.ctx, &io->mailbox, SLI_OBJ_LISTENER, &listener_own_ops);
+    sli_own_init(&l->own, s->own.obj.ctx, &io->mailbox, &listener_object_ops);
     l->io = io;
     l->socket = s;
     l->options = s->options;
@@ -222,10 +208,7 @@ int sli_stream_bind(sli_socket *s, const char *addr, const char *uri, bool ipc)
     sli_address real = a;
     if (!ipc) sli_address_from_socket(fd, a.family, &real);
     sli_address_to_string(&real, l->endpoint, sizeof l->endpoint);
-#ifndef _WIN32
-    const struct sockaddr_un *un = (const struct sockaddr_un *)&a.sa;
-    if (ipc && un->sun_path[0]) l->unlink_path = strdup(un->sun_path);
-#endif
+    if (file) l->unlink_path = strdup(file);
     sli_socket_set_last_endpoint(s, l->endpoint);
     sli_socket_add_endpoint(s, l->endpoint, &l->own, NULL);
     sli_own_launch_child(&s->own, &l->own);

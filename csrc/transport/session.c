@@ -8,9 +8,19 @@
 
 #define T_LINGER 1
 
-static void session_process_term(sli_own *o, int linger);
-static void session_process_destroy(sli_own *o);
-static const sli_own_ops session_own_ops = { session_process_term, session_process_destroy };
+static void session_process_plug(sli_object *o);
+static void session_process_attach(sli_object *o, sli_engine *e);
+static void session_process_term(sli_object *o, int linger);
+static void session_process_destroy(sli_object *o);
+static const sli_object_ops session_object_ops = {
+    .process_plug = session_process_plug,
+    .process_own = sli_own_process_own,
+    .process_attach = session_process_attach,
+    .process_term_req = sli_own_process_term_req,
+    .process_term = session_process_term,
+    .process_term_ack = sli_own_process_term_ack,
+    .process_destroy = session_process_destroy,
+};
 
 static void session_in_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
 static void session_out_event(sli_io_handler *h) { SLI_UNUSED(h); sli_assert(false); }
@@ -21,7 +31,10 @@ static void pipe_write_activated(void *sink, sli_pipe *p);
 static void pipe_hiccuped(void *sink, sli_pipe *p);
 static void pipe_terminated(void *sink, sli_pipe *p);
 static const sli_pipe_sink_ops session_sink = {
-    pipe_read_activated, pipe_write_activated, pipe_hiccuped, pipe_terminated,
+    .read_activated = pipe_read_activated,
+    .write_activated = pipe_write_activated,
+    .hiccuped = pipe_hiccuped,
+    .pipe_terminated = pipe_terminated,
 };
 
 sli_session *sli_session_new(sl_loop *io, sli_socket *socket, bool active, const char *uri,
@@ -32,7 +45,7 @@ sli_session *sli_session_new(sl_loop *io, sli_socket *socket, bool active, const
         errno = ENOMEM;
         return NULL;
     }
-    sli_own_init(&s->own, socket->own.obj.ctx, &io->mailbox, SLI_OBJ_SESSION, &session_own_ops);
+    sli_own_init(&s->own, socket->own.obj.ctx, &io->mailbox, &session_object_ops);
     s->io = io;
     s->socket = socket;
     s->options = socket->options;
@@ -168,13 +181,15 @@ void sli_session_engine_error(sli_session *s, bool handshaked, int reason)
 
 /* ---- commands ------------------------------------------------------------ */
 
-void sli_session_process_plug(sli_session *s)
+static void session_process_plug(sli_object *o)
 {
+    sli_session *s = (sli_session *)o;
     if (s->active) start_connecting(s, false);
 }
 
-void sli_session_process_attach(sli_session *s, sli_engine *e)
+static void session_process_attach(sli_object *o, sli_engine *e)
 {
+    sli_session *s = (sli_session *)o;
     sli_assert(!s->engine);
     if (sli_own_is_terminating(&s->own)) {
         /* Too late: the connection arrived while we were closing. */
@@ -185,12 +200,12 @@ void sli_session_process_attach(sli_session *s, sli_engine *e)
     sli_engine_plug(e, s->io, s);
 }
 
-static void session_process_term(sli_own *o, int linger)
+static void session_process_term(sli_object *o, int linger)
 {
     sli_session *s = (sli_session *)o;
     sli_assert(!s->pending);
     if (!s->pipe && s->terminating_pipes == 0) {
-        sli_own_process_term(o, 0);
+        sli_own_process_term(&s->own, 0);
         return;
     }
     s->pending = true;
@@ -208,7 +223,7 @@ static void session_process_term(sli_own *o, int linger)
     /* The rest of the termination waits for the pipe (pipe_terminated). */
 }
 
-static void session_process_destroy(sli_own *o)
+static void session_process_destroy(sli_object *o)
 {
     sli_session *s = (sli_session *)o;
     if (s->has_linger_timer) sli_poller_cancel_timer(s->io->poller, &s->timer, T_LINGER);

@@ -49,10 +49,6 @@ void sli_session_engine_ready(sli_session *s);
 enum { SLI_ENGINE_CONNECTION_ERROR, SLI_ENGINE_PROTOCOL_ERROR, SLI_ENGINE_TIMEOUT_ERROR };
 void sli_session_engine_error(sli_session *s, bool handshaked, int reason);
 
-/* Commands. */
-void sli_session_process_plug(sli_session *s);
-void sli_session_process_attach(sli_session *s, struct sli_engine *e);
-
 /* The engine (zmtp_engine.c). */
 typedef struct sli_engine sli_engine;
 sli_engine *sli_engine_new(sli_fd_t fd, const sli_options *options, const char *endpoint,
@@ -67,8 +63,6 @@ const char *sli_engine_endpoint(sli_engine *e);
 /* Listener and connecter (listener.c, connecter.c). */
 int sli_stream_bind(sli_socket *s, const char *addr, const char *uri, bool ipc);
 void sli_connecter_launch(sli_session *session, bool wait);
-void sli_listener_process_plug(sli_own *l);
-void sli_connecter_process_plug(sli_own *c);
 
 /* The socket type name on the wire ("PUSH"), and the compatibility check. */
 const char *sli_socket_type_name(int type);

@@ -83,5 +83,15 @@ static bool tcp_same_endpoint(const char *a, const char *b)
     return x.len == y.len && memcmp(&x.sa, &y.sa, x.len) == 0;
 }
 
-const sli_transport sli_tcp_transport = { "tcp", tcp_bind, tcp_connect, NULL, tcp_same_endpoint };
-const sli_transport sli_ipc_transport = { "ipc", ipc_bind, ipc_connect, NULL, NULL };
+const sli_transport sli_tcp_transport = {
+    .scheme = "tcp",
+    .bind = tcp_bind,
+    .connect = tcp_connect,
+    .same_endpoint = tcp_same_endpoint,
+};
+
+const sli_transport sli_ipc_transport = {
+    .scheme = "ipc",
+    .bind = ipc_bind,
+    .connect = ipc_connect,
+};

@@ -29,7 +29,5 @@ extern const sli_transport sli_ipc_transport;
 extern const sli_transport sli_inproc_transport;
 /* A socket terminates: unregister what it bound, end its pending connects. */
 void sli_inproc_socket_terminating(sli_socket *s);
-/* Context termination: pending connects whose binder never came. */
-void sli_inproc_ctx_fini(struct sl_ctx *ctx);
 
 #endif

@@ -313,7 +313,7 @@ static void test_linger(void)
 
 /* ---- a signaler switched from its fd to the reaper's port ------------- */
 
-/* What sli_socket_start_reaping does, checked at the mailbox: a writer
+/* What a socket's start_reaping (socket.c) does, checked at the mailbox: a writer
  * keeps sending numbered commands; the reader takes some in fd mode (as a
  * user thread does), then the mailbox is switched to a poller (on IOCP:
  * set_iocp with its own key; elsewhere: its fd joins the poller) with
