@@ -113,7 +113,7 @@ class Socket:
             h = CSocket(cctx, socket_type)
         except ZMQError as e:
             if e.errno == _errno.EINVAL:
-                names = ", ".join(t.name for t in SocketType if t != SocketType.STREAM)
+                names = ", ".join(t.name for t in SocketType if t <= SocketType.XSUB)
                 raise ValueError(
                     f"unsupported socket type {socket_type!r}: use one of {names}"
                 ) from None
@@ -653,7 +653,8 @@ def _option_property(option: SocketOption) -> property:
     return property(fget, fset, doc=f"The {option.name} socket option.")
 
 
-for _opt in SocketOption:
-    if not hasattr(Socket, _opt.name.lower()):
-        setattr(Socket, _opt.name.lower(), _option_property(_opt))
-del _opt
+# Every name, aliases included (``sock.identity``, ``sock.delay_attach_on_connect``).
+for _name, _opt in SocketOption.__members__.items():
+    if not hasattr(Socket, _name.lower()):
+        setattr(Socket, _name.lower(), _option_property(_opt))
+del _name, _opt
