@@ -26,7 +26,7 @@ from typing import ClassVar, TypeVar, cast
 from serverlink._binding import CContext, pollers
 from serverlink.error import ContextTerminated, ZMQError
 from serverlink.socket import Socket
-from serverlink.threads import IoThread, LoopThread, Reaper
+from serverlink.threads import IoThread, LoopThread, Reaper, loop_thread_idents
 
 
 def _choose_poller(poller: str | None) -> str:
@@ -328,7 +328,7 @@ class Context:
         others = [
             t
             for t in threading.enumerate()
-            if t is not me and t.is_alive() and not t.name.startswith("serverlink-")
+            if t is not me and t.is_alive() and t.ident not in loop_thread_idents
         ]
         if not others:
             self.destroy(linger=0)
