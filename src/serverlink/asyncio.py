@@ -66,7 +66,7 @@ import pickle
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from serverlink import context as _context
 from serverlink import poll as _poll
@@ -588,9 +588,14 @@ class Context(_context.Context):
 
     _socket_class = Socket
 
-    def socket(self, socket_type: int) -> Socket:
-        """Create an asyncio socket of the given type."""
-        return Socket(self, socket_type)
+    def socket(
+        self,
+        socket_type: int,
+        socket_class: Callable[..., _socket.Socket] | None = None,
+        **kwargs: Any,
+    ) -> Socket:
+        """Create an asyncio socket of the given type (with the context's socket defaults)."""
+        return cast(Socket, super().socket(socket_type, socket_class, **kwargs))
 
 
 class _FdWatchers:

@@ -104,13 +104,12 @@ class Socket:
     def __init__(self, context: Context, socket_type: int) -> None:
         if not isinstance(socket_type, int) or isinstance(socket_type, bool):
             raise TypeError(f"socket_type must be an int, not {type(socket_type).__name__}")
-        cctx = context._check_open()
         self._h = None
         self._addr = 0
         self._type = socket_type
         self._closed = True  # until the C socket exists
         try:
-            h = CSocket(cctx, socket_type)
+            h = context._new_csocket(socket_type)
         except ZMQError as e:
             if e.errno == _errno.EINVAL:
                 names = ", ".join(t.name for t in SocketType if t <= SocketType.XSUB)

@@ -27,6 +27,7 @@ as ``sl-io-N`` and ``sl-reaper`` (Linux), and :attr:`LoopThread.name` is
 from __future__ import annotations
 
 import _thread
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -60,6 +61,38 @@ def _primitives() -> tuple[_StartThread, Callable[[], Any], Callable[[], int] | 
     return _START, _ALLOCATE_LOCK, _NATIVE_ID
 
 
+def apply_scheduling(native_id: int, policy: int, priority: int, cpus: frozenset[int]) -> None:
+    """Apply libzmq's thread scheduling options to one OS thread (Linux).
+
+    As libzmq's ``thread_t::applySchedulingParameters``: ``policy`` -1 keeps
+    the thread's policy; under SCHED_FIFO/SCHED_RR ``priority`` (-1: keep)
+    is the static priority, under the other policies it is 0 and a
+    ``priority`` above 0 lowers the thread's nice value to -20; ``cpus``
+    (when not empty) is its CPU affinity. Raises NotImplementedError where
+    the platform gives no way to do this for another thread, and OSError
+    when the OS refuses (libzmq aborts the process there).
+    """
+    setscheduler = getattr(os, "sched_setscheduler", None)
+    setaffinity = getattr(os, "sched_setaffinity", None)
+    if not sys.platform.startswith("linux") or setscheduler is None or setaffinity is None:
+        raise NotImplementedError(f"{sys.platform} has no per-thread scheduling call in Python")
+    if policy != -1 or priority != -1:
+        if policy == -1:
+            policy = os.sched_getscheduler(native_id)
+        realtime = policy in (os.SCHED_FIFO, os.SCHED_RR)
+        if not realtime:
+            level = 0
+        elif priority != -1:
+            level = priority
+        else:
+            level = os.sched_getparam(native_id).sched_priority
+        setscheduler(native_id, policy, os.sched_param(level))
+        if not realtime and priority > 0:
+            os.setpriority(os.PRIO_PROCESS, native_id, -20)
+    if cpus:
+        setaffinity(native_id, cpus)
+
+
 def set_os_thread_name(native_id: int | None, name: str) -> bool:
     """Name an OS thread of this process (what top -H, gdb and py-spy show).
 
@@ -91,6 +124,8 @@ class LoopThread:
         self._lock = allocate_lock()  # orders ping()/stop() against _release()
         self._done = allocate_lock()  # held from start() until the thread ends
         self._iocp = False
+        self._base_name = name
+        self._base_os_name = os_name
         self._name = name
         self._os_name = os_name
         self._ident: int | None = None
@@ -190,6 +225,22 @@ class LoopThread:
     def name(self) -> str:
         """``serverlink-io-N`` or ``serverlink-reaper``."""
         return self._name
+
+    def set_name_prefix(self, prefix: str) -> None:
+        """Prefix the thread's names with ``prefix/`` (libzmq's THREAD_NAME_PREFIX).
+
+        The OS name (Linux) is cut to 15 bytes, as libzmq's is.
+        """
+        lead = f"{prefix}/" if prefix else ""
+        self._name = lead + self._base_name
+        self._os_name = lead + self._base_os_name
+        if self._native_id is not None and self.alive:
+            set_os_thread_name(self._native_id, self._os_name)
+
+    @property
+    def os_name(self) -> str:
+        """The name the OS knows the thread by (Linux; at most 15 bytes of it are kept)."""
+        return self._os_name
 
     @property
     def native_id(self) -> int | None:
