@@ -194,3 +194,23 @@ def test_device_is_a_proxy() -> None:
     t.join(10)
     assert not t.is_alive()
     assert len(outcome) == 1
+
+
+def test_every_public_method_of_socket_and_context_has_a_docstring() -> None:
+    import serverlink.asyncio as azmq
+
+    undocumented = []
+    for cls in (serverlink.Socket, serverlink.Context, azmq.Socket, azmq.Context):
+        for name in dir(cls):
+            if name.startswith("_"):
+                continue
+            raw = next(vars(k)[name] for k in cls.__mro__ if name in vars(k))
+            if isinstance(raw, property):
+                doc = raw.__doc__
+            elif callable(getattr(cls, name)):
+                doc = getattr(cls, name).__doc__
+            else:
+                continue
+            if not doc:
+                undocumented.append(f"{cls.__module__}.{cls.__name__}.{name}")
+    assert undocumented == []

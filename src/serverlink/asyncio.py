@@ -558,6 +558,7 @@ class Socket(_SyncSocket):
             self._after_call()
 
     def setsockopt(self, option: int, value: int | bytes) -> None:
+        """Set a socket option (RCVTIMEO/SNDTIMEO also bound the awaited operations)."""
         super().setsockopt(option, value)
         if option == SocketOption.RCVTIMEO:
             self._rcvtimeo = int(value)
@@ -568,6 +569,7 @@ class Socket(_SyncSocket):
     set = setsockopt
 
     def getsockopt(self, option: int) -> int | bytes:
+        """Get a socket option's value (int, or bytes for byte options)."""
         try:
             return super().getsockopt(option)
         finally:
