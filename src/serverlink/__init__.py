@@ -29,6 +29,18 @@ from serverlink import constants as _constants
 from serverlink._binding import pollers
 from serverlink._binding import version as _version
 from serverlink.constants import *  # noqa: F403
+
+# Names serverlink had before ``constants.__all__`` (not pyzmq's; not in __all__).
+from serverlink.constants import BYTES_OPTIONS as BYTES_OPTIONS
+from serverlink.constants import (
+    EVENT_PROTOCOL_ERROR_ZAP_UNSPECIFIED as EVENT_PROTOCOL_ERROR_ZAP_UNSPECIFIED,
+)
+from serverlink.constants import (
+    EVENT_PROTOCOL_ERROR_ZMTP_UNSPECIFIED as EVENT_PROTOCOL_ERROR_ZMTP_UNSPECIFIED,
+)
+from serverlink.constants import FD_OPTIONS as FD_OPTIONS
+from serverlink.constants import INT64_OPTIONS as INT64_OPTIONS
+from serverlink.constants import SNDHWM_DEFAULT as SNDHWM_DEFAULT
 from serverlink.context import Context
 from serverlink.error import (
     Again,

@@ -28,6 +28,10 @@ class Errno(IntEnum):
     EAGAIN = _errno.EAGAIN
     EFAULT = _errno.EFAULT
     EINVAL = _errno.EINVAL
+    # serverlink's beyond pyzmq's: errors its calls report
+    EINTR = _errno.EINTR
+    ENOENT = _errno.ENOENT
+    ENOMEM = _errno.ENOMEM
 
     if sys.platform.startswith("win"):
         # libzmq (and serverlink's C core) report errno.h's values on
@@ -391,6 +395,10 @@ FD_OPTIONS = frozenset({SocketOption.FD})
 
 SNDHWM_DEFAULT = 1000
 
+# serverlink's earlier spelling of two PROTOCOL_ERROR_* names (kept working).
+EVENT_PROTOCOL_ERROR_ZMTP_UNSPECIFIED = Event.PROTOCOL_ERROR_ZMTP_UNSPECIFIED
+EVENT_PROTOCOL_ERROR_ZAP_UNSPECIFIED = Event.PROTOCOL_ERROR_ZAP_UNSPECIFIED
+
 #: The longest ``ipc://`` path (``sizeof(sockaddr_un.sun_path) - 1``), as pyzmq reports it.
 IPC_PATH_MAX_LEN: int = 103 if sys.platform == "darwin" or "bsd" in sys.platform else 107
 
@@ -412,6 +420,9 @@ QUEUE: DeviceType = DeviceType.QUEUE
 EAGAIN: Errno = Errno.EAGAIN
 EFAULT: Errno = Errno.EFAULT
 EINVAL: Errno = Errno.EINVAL
+EINTR: Errno = Errno.EINTR
+ENOENT: Errno = Errno.ENOENT
+ENOMEM: Errno = Errno.ENOMEM
 ENOTSUP: Errno = Errno.ENOTSUP
 EPROTONOSUPPORT: Errno = Errno.EPROTONOSUPPORT
 ENOBUFS: Errno = Errno.ENOBUFS
@@ -677,6 +688,9 @@ __all__ = [  # noqa: RUF022 (grouped by enum, as pyzmq)
     "EAGAIN",
     "EFAULT",
     "EINVAL",
+    "EINTR",
+    "ENOENT",
+    "ENOMEM",
     "ENOTSUP",
     "EPROTONOSUPPORT",
     "ENOBUFS",
