@@ -159,12 +159,11 @@ def test_socket_after_term_raises_context_terminated_with_eterm() -> None:
 def test_io_threads_before_the_first_socket_restarts_the_loops() -> None:
     with Context(io_threads=1) as ctx:
         old = ctx.io_threads[0]
-        address = ctx.underlying
         ctx.io_threads = 3
         assert ctx.get(serverlink.IO_THREADS) == 3
         assert ctx.io_threads == 3 and len(ctx.io_threads) == 3
         assert all(t.alive and t.running for t in [ctx.reaper, *ctx.io_threads])
-        assert not old.alive and ctx.underlying != address
+        assert not old.alive and not old.running  # (the C context may reuse its address)
         pull = ctx.socket(serverlink.PULL)
         port = pull.bind_to_random_port("tcp://127.0.0.1")
         push = ctx.socket(serverlink.PUSH)
