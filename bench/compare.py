@@ -953,6 +953,13 @@ def chart(cells: list[Cell], libs: list[str], path: Path) -> str:
     return f"chart: {os.path.relpath(path)}"
 
 
+def output_stem(only: str, quick: bool) -> str:
+    """Where a run writes by default: only a full run writes the tracked bench/results.*."""
+    if only:
+        return "results-only"
+    return "results-quick" if quick else "results"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="short run (< 90 s)")
@@ -963,13 +970,13 @@ def main() -> int:
     ap.add_argument(
         "--json",
         default=None,
-        help="default bench/results.json "
-        "(bench/results-only.json with --only, so a partial run keeps the full one)",
+        help="default bench/results.json (bench/results-only.json with --only, "
+        "bench/results-quick.json with --quick, so a partial or short run keeps the full one)",
     )
-    ap.add_argument("--png", default=None, help="default bench/results.png (or -only)")
-    ap.add_argument("--txt", default=None, help="default bench/results.txt (or -only)")
+    ap.add_argument("--png", default=None, help="default bench/results.png (or -only, -quick)")
+    ap.add_argument("--txt", default=None, help="default bench/results.txt (or -only, -quick)")
     args = ap.parse_args()
-    stem = "results-only" if args.only else "results"
+    stem = output_stem(args.only, args.quick)
     args.json = args.json or str(HERE / f"{stem}.json")
     args.png = args.png or str(HERE / f"{stem}.png")
     args.txt = args.txt or str(HERE / f"{stem}.txt")

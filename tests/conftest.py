@@ -41,3 +41,18 @@ def pctx() -> Iterator[object]:
 def open_fds() -> int:
     """Number of open fds of this process (Linux: /proc/self/fd)."""
     return len(os.listdir("/proc/self/fd"))
+
+
+HAVE_PROC_TASKS = os.path.isdir("/proc/self/task")
+
+
+def os_thread_names() -> list[str]:
+    """The OS names of this process's threads (Linux: /proc/self/task/*/comm)."""
+    names = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass  # it ended meanwhile
+    return names

@@ -417,45 +417,90 @@ def test_shadow_sockets_and_contexts_share_one_c_object() -> None:
     ]
 
 
-@needs_pyzmq
-def test_context_options() -> None:
-    out = run_pyzmq(
-        """
-        import errno
-        import zmq
+CONTEXT_OPTIONS = """
+import errno
+import zmq
 
-        ctx = zmq.Context(io_threads=2)
-        print(ctx.get(zmq.IO_THREADS), ctx.get(zmq.MAX_SOCKETS), ctx.get(zmq.SOCKET_LIMIT))
-        ctx.set(zmq.IO_THREADS, 3)
-        ctx.max_sockets = 2
-        print(ctx.io_threads, len(ctx._sl_core.io_threads))
-        a = ctx.socket(zmq.PUB)
-        b = ctx.socket(zmq.PUB)
-        try:
-            ctx.socket(zmq.PUB)
-        except zmq.ZMQError as e:
-            print("EMFILE", e.errno == errno.EMFILE)
-        ctx.io_threads = 1  # after the first socket: accepted, changes nothing (libzmq)
-        print(ctx.io_threads)
-        try:
-            ctx.set(zmq.THREAD_SCHED_POLICY, 1)
-        except zmq.ZMQError as e:
-            print("EINVAL", e.errno == errno.EINVAL, e)
-        ctx.destroy()
-        with zmq.Context() as c2:
-            c2.set(zmq.BLOCKY, 0)
-            print("BLOCKY 0 -> linger", c2.socket(zmq.PUSH).linger)
-        """
-    )
-    assert out == [
-        "2 1023 65535",
-        "3 3",
-        "EMFILE True",
-        "3",
-        "EINVAL True Invalid argument: context option THREAD_SCHED_POLICY is not supported"
-        " by serverlink",
-        "BLOCKY 0 -> linger 0",
-    ]
+ctx = zmq.Context(io_threads=2)
+print(ctx.get(zmq.IO_THREADS), ctx.get(zmq.MAX_SOCKETS), ctx.get(zmq.SOCKET_LIMIT))
+print(ctx.thread_priority, ctx.get(zmq.MSG_T_SIZE), ctx.get(zmq.MAX_MSGSZ), ctx.get(10))
+print(ctx.get(zmq.THREAD_SCHED_POLICY), ctx.get(zmq.THREAD_NAME_PREFIX))
+ctx.set(zmq.IO_THREADS, 3)
+ctx.max_sockets = 2
+print(ctx.io_threads, ctx.max_sockets)
+a = ctx.socket(zmq.PUB)
+b = ctx.socket(zmq.PUB)
+try:
+    ctx.socket(zmq.PUB)
+except zmq.ZMQError as e:
+    print("EMFILE", e.errno == errno.EMFILE)
+ctx.io_threads = 1  # after the first socket: kept, changes nothing (libzmq)
+ctx.max_sockets = 5
+print(ctx.io_threads, ctx.max_sockets)
+try:
+    ctx.socket(zmq.PUB)
+except zmq.ZMQError as e:
+    print("still EMFILE", e.errno == errno.EMFILE)
+for opt, value in [
+    (zmq.THREAD_SCHED_POLICY, 3),  # after the first socket: kept only
+    (zmq.THREAD_PRIORITY, 5),
+    (zmq.THREAD_AFFINITY_CPU_ADD, 0),
+    (zmq.THREAD_NAME_PREFIX, 7),
+    (zmq.MAX_MSGSZ, 100),
+    (zmq.IPV6, 1),
+    (zmq.BLOCKY, 0),
+    (10, 0),
+]:
+    ctx.set(opt, value)
+    try:
+        print(int(opt), ctx.get(opt))
+    except zmq.ZMQError as e:
+        print(int(opt), "get:", errno.errorcode[e.errno])
+for opt, value in [
+    (zmq.IO_THREADS, -1),
+    (zmq.MAX_SOCKETS, 0),
+    (zmq.MAX_SOCKETS, 100000),
+    (zmq.SOCKET_LIMIT, 5),
+    (zmq.MSG_T_SIZE, 5),
+    (zmq.THREAD_SCHED_POLICY, -1),
+    (zmq.THREAD_AFFINITY_CPU_REMOVE, 3),
+    (zmq.THREAD_AFFINITY_CPU_REMOVE, 0),
+    (99, 1),
+]:
+    try:
+        ctx.set(opt, value)
+        print("set", int(opt), value, "ok")
+    except zmq.ZMQError as e:
+        print("set", int(opt), value, errno.errorcode[e.errno])
+try:
+    ctx.get(99)
+except zmq.ZMQError as e:
+    print("get 99", errno.errorcode[e.errno])
+ctx.destroy()
+try:
+    ctx.get(zmq.IO_THREADS)
+except RuntimeError as e:
+    print("RuntimeError", e)
+with zmq.Context() as c2:
+    c2.set(zmq.BLOCKY, 0)
+    c2.set(zmq.IPV6, 1)
+    s = c2.socket(zmq.PUSH)
+    print("BLOCKY 0 -> linger", s.linger, "IPV6", s.ipv6)
+    c2.linger = 100
+    c2.setsockopt(zmq.SUBSCRIBE, b"")
+    print("defaults", sorted((int(k), v) for k, v in c2.sockopts.items()))
+    print("PUSH linger", c2.socket(zmq.PUSH).linger, "SUB linger", c2.socket(zmq.SUB).linger)
+with zmq.Context() as c3:
+    print("default linger", c3.socket(zmq.PUSH).linger)
+"""
+
+
+@needs_pyzmq
+def test_context_options_as_pyzmq_s_own_backend() -> None:
+    ours = run_pyzmq(CONTEXT_OPTIONS)
+    theirs = run_pyzmq(CONTEXT_OPTIONS, backend=NATIVE)
+    assert ours == theirs
+    assert ours[:5] == ["2 1023 65535", "65535 64 2147483647 1", "-1 0", "3 2", "EMFILE True"]
 
 
 # -- libzmq's contract: the same output on pyzmq's own backend ----------------

@@ -82,8 +82,34 @@ def test_sdist_carries_everything_the_build_needs(artifacts: dict[str, Path]) ->
         "src/serverlink/_glue.c",
         "src/serverlink/_core.pyi",
         "src/serverlink/py.typed",
+        "LICENSE",
     ):
         assert needed in names, needed
+
+
+def test_license_is_the_mpl_2_0_text_in_the_repo_sdist_and_wheel(
+    artifacts: dict[str, Path],
+) -> None:
+    import hashlib
+    import tarfile
+    import zipfile
+
+    # The canonical MPL 2.0 text (mozilla.org's, Debian's common-licenses/MPL-2.0).
+    mpl = "fab3dd6bdab226f1c08630b1dd917e11fcb4ec5e1e020e2c16f83a0a13863e85"
+    root = Path(__file__).resolve().parent.parent
+    assert hashlib.sha256((root / "LICENSE").read_bytes()).hexdigest() == mpl
+    with tarfile.open(artifacts["sdist"]) as t:
+        member = next(m for m in t.getmembers() if m.name.endswith("/LICENSE"))
+        f = t.extractfile(member)
+        assert f is not None
+        assert hashlib.sha256(f.read()).hexdigest() == mpl
+    with zipfile.ZipFile(artifacts["wheel"]) as z:
+        names = [n for n in z.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+        assert len(names) == 1, z.namelist()
+        assert hashlib.sha256(z.read(names[0])).hexdigest() == mpl
+        metadata = z.read(names[0].replace("licenses/LICENSE", "METADATA")).decode()
+    assert "License-Expression: MPL-2.0" in metadata
+    assert "License-File: LICENSE" in metadata
 
 
 def test_repaired_wheel_installs_and_runs_without_a_compiler(artifacts: dict[str, Path]) -> None:

@@ -66,7 +66,7 @@ import pickle
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from serverlink import context as _context
 from serverlink import poll as _poll
@@ -558,6 +558,7 @@ class Socket(_SyncSocket):
             self._after_call()
 
     def setsockopt(self, option: int, value: int | bytes) -> None:
+        """Set a socket option (RCVTIMEO/SNDTIMEO also bound the awaited operations)."""
         super().setsockopt(option, value)
         if option == SocketOption.RCVTIMEO:
             self._rcvtimeo = int(value)
@@ -568,6 +569,7 @@ class Socket(_SyncSocket):
     set = setsockopt
 
     def getsockopt(self, option: int) -> int | bytes:
+        """Get a socket option's value (int, or bytes for byte options)."""
         try:
             return super().getsockopt(option)
         finally:
@@ -588,9 +590,14 @@ class Context(_context.Context):
 
     _socket_class = Socket
 
-    def socket(self, socket_type: int) -> Socket:
-        """Create an asyncio socket of the given type."""
-        return Socket(self, socket_type)
+    def socket(
+        self,
+        socket_type: int,
+        socket_class: Callable[..., _socket.Socket] | None = None,
+        **kwargs: Any,
+    ) -> Socket:
+        """Create an asyncio socket of the given type (with the context's socket defaults)."""
+        return cast(Socket, super().socket(socket_type, socket_class, **kwargs))
 
 
 class _FdWatchers:

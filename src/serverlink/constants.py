@@ -1,16 +1,100 @@
-"""Constants with pyzmq's names and libzmq's values.
+"""Constants with pyzmq's names and libzmq 4.3.5's values.
 
-Everything is defined twice, as in pyzmq: as members of ``IntEnum`` classes
+Everything is defined twice, as in pyzmq: as members of enum classes
 (``SocketType.PUSH``) and as module-level names (``PUSH``), so both
-``serverlink.PUSH`` and ``serverlink.SocketType.PUSH`` work. Options that
-serverlink does not implement are still named (code that mentions them
-imports); setting one raises ``ZMQError(EINVAL)``.
+``serverlink.PUSH`` and ``serverlink.SocketType.PUSH`` work. Every name of
+pyzmq 27's ``zmq.constants`` is here with its value (a test compares them
+one by one); ``Event``, ``Flag`` and ``PollEvent`` are ``IntFlag`` as there,
+so ``Event(513)`` is ``CONNECTED|DISCONNECTED``. Deprecated names are
+aliases (``IDENTITY`` is ``ROUTING_ID``). Options and socket types that
+serverlink does not implement are still named, so code that mentions them
+imports; using one raises ``ZMQError(EINVAL)`` (options) or ``ValueError``
+(socket types). ``ContextOption.ZERO_COPY_RECV`` is libzmq's draft context
+option (10), which pyzmq does not name.
 """
 
 from __future__ import annotations
 
 import errno as _errno
-from enum import IntEnum
+import sys
+from enum import IntEnum, IntFlag
+
+_HAUSNUMERO = 156384712
+
+
+class Errno(IntEnum):
+    """Error numbers: the platform's, and libzmq's own beyond them."""
+
+    EAGAIN = _errno.EAGAIN
+    EFAULT = _errno.EFAULT
+    EINVAL = _errno.EINVAL
+    # serverlink's beyond pyzmq's: errors its calls report
+    EINTR = _errno.EINTR
+    ENOENT = _errno.ENOENT
+    ENOMEM = _errno.ENOMEM
+
+    if sys.platform.startswith("win"):
+        # libzmq (and serverlink's C core) report errno.h's values on
+        # Windows, where Python's errno prefers the WSA* ones.
+        ENOTSUP = 129
+        EPROTONOSUPPORT = 135
+        ENOBUFS = 119
+        ENETDOWN = 116
+        EADDRINUSE = 100
+        EADDRNOTAVAIL = 101
+        ECONNREFUSED = 107
+        EINPROGRESS = 112
+        ENOTSOCK = 128
+        EMSGSIZE = 115
+        EAFNOSUPPORT = 102
+        ENETUNREACH = 118
+        ECONNABORTED = 106
+        ECONNRESET = 108
+        ENOTCONN = 126
+        ETIMEDOUT = 138
+        EHOSTUNREACH = 110
+        ENETRESET = 117
+    else:
+        ENOTSUP = getattr(_errno, "ENOTSUP", _HAUSNUMERO + 1)
+        EPROTONOSUPPORT = getattr(_errno, "EPROTONOSUPPORT", _HAUSNUMERO + 2)
+        ENOBUFS = getattr(_errno, "ENOBUFS", _HAUSNUMERO + 3)
+        ENETDOWN = getattr(_errno, "ENETDOWN", _HAUSNUMERO + 4)
+        EADDRINUSE = getattr(_errno, "EADDRINUSE", _HAUSNUMERO + 5)
+        EADDRNOTAVAIL = getattr(_errno, "EADDRNOTAVAIL", _HAUSNUMERO + 6)
+        ECONNREFUSED = getattr(_errno, "ECONNREFUSED", _HAUSNUMERO + 7)
+        EINPROGRESS = getattr(_errno, "EINPROGRESS", _HAUSNUMERO + 8)
+        ENOTSOCK = getattr(_errno, "ENOTSOCK", _HAUSNUMERO + 9)
+        EMSGSIZE = getattr(_errno, "EMSGSIZE", _HAUSNUMERO + 10)
+        EAFNOSUPPORT = getattr(_errno, "EAFNOSUPPORT", _HAUSNUMERO + 11)
+        ENETUNREACH = getattr(_errno, "ENETUNREACH", _HAUSNUMERO + 12)
+        ECONNABORTED = getattr(_errno, "ECONNABORTED", _HAUSNUMERO + 13)
+        ECONNRESET = getattr(_errno, "ECONNRESET", _HAUSNUMERO + 14)
+        ENOTCONN = getattr(_errno, "ENOTCONN", _HAUSNUMERO + 15)
+        ETIMEDOUT = getattr(_errno, "ETIMEDOUT", _HAUSNUMERO + 16)
+        EHOSTUNREACH = getattr(_errno, "EHOSTUNREACH", _HAUSNUMERO + 17)
+        ENETRESET = getattr(_errno, "ENETRESET", _HAUSNUMERO + 18)
+
+    # libzmq's own
+    EFSM = _HAUSNUMERO + 51
+    ENOCOMPATPROTO = _HAUSNUMERO + 52
+    ETERM = _HAUSNUMERO + 53
+    EMTHREAD = _HAUSNUMERO + 54
+
+
+class ContextOption(IntEnum):
+    """Context options (``Context.get``/``set``)."""
+
+    IO_THREADS = 1
+    MAX_SOCKETS = 2
+    SOCKET_LIMIT = 3
+    THREAD_PRIORITY = 3  # set: THREAD_PRIORITY; get: SOCKET_LIMIT (as libzmq)
+    THREAD_SCHED_POLICY = 4
+    MAX_MSGSZ = 5
+    MSG_T_SIZE = 6
+    THREAD_AFFINITY_CPU_ADD = 7
+    THREAD_AFFINITY_CPU_REMOVE = 8
+    THREAD_NAME_PREFIX = 9
+    ZERO_COPY_RECV = 10  # libzmq's draft API; pyzmq has no name for it
 
 
 class SocketType(IntEnum):
@@ -29,9 +113,24 @@ class SocketType(IntEnum):
     XSUB = 10
     STREAM = 11
 
+    # deprecated aliases
+    XREQ = DEALER
+    XREP = ROUTER
+
+    # libzmq's draft socket types (not in serverlink)
+    SERVER = 12
+    CLIENT = 13
+    RADIO = 14
+    DISH = 15
+    GATHER = 16
+    SCATTER = 17
+    DGRAM = 18
+    PEER = 19
+    CHANNEL = 20
+
 
 class SocketOption(IntEnum):
-    """Socket options."""
+    """Socket options (``Socket.get``/``set``)."""
 
     HWM = 1
     AFFINITY = 4
@@ -110,11 +209,20 @@ class SocketOption(IntEnum):
     GSSAPI_PRINCIPAL_NAMETYPE = 90
     GSSAPI_SERVICE_PRINCIPAL_NAMETYPE = 91
     BINDTODEVICE = 92
+
+    # deprecated options and aliases
+    IDENTITY = ROUTING_ID
+    CONNECT_RID = CONNECT_ROUTING_ID
     TCP_ACCEPT_FILTER = 38
     IPC_FILTER_PID = 58
     IPC_FILTER_UID = 59
     IPC_FILTER_GID = 60
     IPV4ONLY = 31
+    DELAY_ATTACH_ON_CONNECT = IMMEDIATE
+    FAIL_UNROUTABLE = ROUTER_MANDATORY
+    ROUTER_BEHAVIOR = ROUTER_MANDATORY
+
+    # libzmq's draft options
     ZAP_ENFORCE_DOMAIN = 93
     LOOPBACK_FASTPATH = 94
     METADATA = 95
@@ -149,14 +257,104 @@ class SocketOption(IntEnum):
     NORM_PUSH = 124
 
 
-class Flag(IntEnum):
+class MessageOption(IntEnum):
+    """Frame properties."""
+
+    MORE = 1
+    SHARED = 3
+    SRCFD = 2  # deprecated
+
+
+class Flag(IntFlag):
     """send/recv flags."""
 
     DONTWAIT = 1
     SNDMORE = 2
+    NOBLOCK = DONTWAIT
 
 
-class PollEvent(IntEnum):
+class RouterNotify(IntEnum):
+    """Values of the ROUTER_NOTIFY option (module names ``NOTIFY_*``)."""
+
+    CONNECT = 1
+    DISCONNECT = 2
+
+
+class NormMode(IntEnum):
+    """Values of the NORM_MODE option (module names ``NORM_*``)."""
+
+    FIXED = 0
+    CC = 1
+    CCL = 2
+    CCE = 3
+    CCE_ECNONLY = 4
+
+
+class SecurityMechanism(IntEnum):
+    """Security mechanisms (``socket.get(MECHANISM)``)."""
+
+    NULL = 0
+    PLAIN = 1
+    CURVE = 2
+    GSSAPI = 3
+
+
+class ReconnectStop(IntEnum):
+    """Bits of the RECONNECT_STOP option (module names ``RECONNECT_STOP_*``)."""
+
+    CONN_REFUSED = 0x1
+    HANDSHAKE_FAILED = 0x2
+    AFTER_DISCONNECT = 0x4
+
+
+class Event(IntFlag):
+    """Socket monitor events (module names ``EVENT_*`` and ``PROTOCOL_ERROR_*``)."""
+
+    PROTOCOL_ERROR_WS_UNSPECIFIED = 0x30000000
+    PROTOCOL_ERROR_ZMTP_UNSPECIFIED = 0x10000000
+    PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND = 0x10000001
+    PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE = 0x10000002
+    PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE = 0x10000003
+    PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED = 0x10000011
+    PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_MESSAGE = 0x10000012
+    PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO = 0x10000013
+    PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_INITIATE = 0x10000014
+    PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR = 0x10000015
+    PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_READY = 0x10000016
+    PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_WELCOME = 0x10000017
+    PROTOCOL_ERROR_ZMTP_INVALID_METADATA = 0x10000018
+    PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC = 0x11000001
+    PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH = 0x11000002
+    PROTOCOL_ERROR_ZAP_UNSPECIFIED = 0x20000000
+    PROTOCOL_ERROR_ZAP_MALFORMED_REPLY = 0x20000001
+    PROTOCOL_ERROR_ZAP_BAD_REQUEST_ID = 0x20000002
+    PROTOCOL_ERROR_ZAP_BAD_VERSION = 0x20000003
+    PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE = 0x20000004
+    PROTOCOL_ERROR_ZAP_INVALID_METADATA = 0x20000005
+
+    # The events, after the protocol errors whose bits they overlap (as pyzmq).
+    CONNECTED = 0x0001
+    CONNECT_DELAYED = 0x0002
+    CONNECT_RETRIED = 0x0004
+    LISTENING = 0x0008
+    BIND_FAILED = 0x0010
+    ACCEPTED = 0x0020
+    ACCEPT_FAILED = 0x0040
+    CLOSED = 0x0080
+    CLOSE_FAILED = 0x0100
+    DISCONNECTED = 0x0200
+    MONITOR_STOPPED = 0x0400
+    HANDSHAKE_FAILED_NO_DETAIL = 0x0800
+    HANDSHAKE_SUCCEEDED = 0x1000
+    HANDSHAKE_FAILED_PROTOCOL = 0x2000
+    HANDSHAKE_FAILED_AUTH = 0x4000
+    ALL_V1 = 0xFFFF
+    ALL = ALL_V1
+    PIPES_STATS = 0x10000  # draft
+    ALL_V2 = ALL_V1 | PIPES_STATS
+
+
+class PollEvent(IntFlag):
     """Poll events."""
 
     POLLIN = 1
@@ -165,91 +363,12 @@ class PollEvent(IntEnum):
     POLLPRI = 8
 
 
-class Event(IntEnum):
-    """Socket monitor events."""
+class DeviceType(IntEnum):
+    """Device types of ``serverlink.device`` (pyzmq's ``zmq.device``)."""
 
-    PROTOCOL_ERROR_ZMTP_UNSPECIFIED = 268435456
-    PROTOCOL_ERROR_ZAP_UNSPECIFIED = 536870912
-    CONNECTED = 1
-    CONNECT_DELAYED = 2
-    CONNECT_RETRIED = 4
-    LISTENING = 8
-    BIND_FAILED = 16
-    ACCEPTED = 32
-    ACCEPT_FAILED = 64
-    CLOSED = 128
-    CLOSE_FAILED = 256
-    DISCONNECTED = 512
-    MONITOR_STOPPED = 1024
-    HANDSHAKE_FAILED_NO_DETAIL = 2048
-    HANDSHAKE_SUCCEEDED = 4096
-    HANDSHAKE_FAILED_PROTOCOL = 8192
-    HANDSHAKE_FAILED_AUTH = 16384
-    PIPES_STATS = 65536
-
-
-class MessageOption(IntEnum):
-    """Frame properties."""
-
-    MORE = 1
-    SHARED = 3
-    SRCFD = 2
-
-
-class ContextOption(IntEnum):
-    """Context options."""
-
-    IO_THREADS = 1
-    MAX_SOCKETS = 2
-    SOCKET_LIMIT = 3
-    THREAD_SCHED_POLICY = 4
-    MAX_MSGSZ = 5
-    MSG_T_SIZE = 6
-    THREAD_AFFINITY_CPU_ADD = 7
-    THREAD_AFFINITY_CPU_REMOVE = 8
-    THREAD_NAME_PREFIX = 9
-
-
-class SecurityMechanism(IntEnum):
-    """Security mechanisms."""
-
-    NULL = 0
-    PLAIN = 1
-    CURVE = 2
-    GSSAPI = 3
-
-
-class Errno(IntEnum):
-    """Error numbers: the platform's, and libzmq's own beyond them."""
-
-    EAGAIN = _errno.EAGAIN
-    EFAULT = _errno.EFAULT
-    EINVAL = _errno.EINVAL
-    EINTR = _errno.EINTR
-    ENOENT = _errno.ENOENT
-    ENOMEM = _errno.ENOMEM
-    ENOTSUP = getattr(_errno, "ENOTSUP", 156384713)
-    EPROTONOSUPPORT = getattr(_errno, "EPROTONOSUPPORT", 156384714)
-    ENOBUFS = getattr(_errno, "ENOBUFS", 156384715)
-    ENETDOWN = getattr(_errno, "ENETDOWN", 156384716)
-    EADDRINUSE = getattr(_errno, "EADDRINUSE", 156384717)
-    EADDRNOTAVAIL = getattr(_errno, "EADDRNOTAVAIL", 156384718)
-    ECONNREFUSED = getattr(_errno, "ECONNREFUSED", 156384719)
-    EINPROGRESS = getattr(_errno, "EINPROGRESS", 156384720)
-    ENOTSOCK = getattr(_errno, "ENOTSOCK", 156384721)
-    EMSGSIZE = getattr(_errno, "EMSGSIZE", 156384722)
-    EAFNOSUPPORT = getattr(_errno, "EAFNOSUPPORT", 156384723)
-    ENETUNREACH = getattr(_errno, "ENETUNREACH", 156384724)
-    ECONNABORTED = getattr(_errno, "ECONNABORTED", 156384725)
-    ECONNRESET = getattr(_errno, "ECONNRESET", 156384726)
-    ENOTCONN = getattr(_errno, "ENOTCONN", 156384727)
-    ETIMEDOUT = getattr(_errno, "ETIMEDOUT", 156384728)
-    EHOSTUNREACH = getattr(_errno, "EHOSTUNREACH", 156384729)
-    ENETRESET = getattr(_errno, "ENETRESET", 156384730)
-    EFSM = 156384763
-    ENOCOMPATPROTO = 156384764
-    ETERM = 156384765
-    EMTHREAD = 156384766
+    STREAMER = 1
+    FORWARDER = 2
+    QUEUE = 3
 
 
 #: How each option's value is carried (the rest are ints).
@@ -274,204 +393,540 @@ BYTES_OPTIONS = frozenset(
 INT64_OPTIONS = frozenset({SocketOption.MAXMSGSIZE, SocketOption.AFFINITY})
 FD_OPTIONS = frozenset({SocketOption.FD})
 
-XREQ = SocketType.DEALER
-XREP = SocketType.ROUTER
-NOBLOCK = Flag.DONTWAIT
-EVENT_ALL = 0xFFFF
 SNDHWM_DEFAULT = 1000
 
-# Module-level names, as pyzmq has them.
-PAIR = SocketType.PAIR
-PUB = SocketType.PUB
-SUB = SocketType.SUB
-REQ = SocketType.REQ
-REP = SocketType.REP
-DEALER = SocketType.DEALER
-ROUTER = SocketType.ROUTER
-PULL = SocketType.PULL
-PUSH = SocketType.PUSH
-XPUB = SocketType.XPUB
-XSUB = SocketType.XSUB
-STREAM = SocketType.STREAM
-HWM = SocketOption.HWM
-AFFINITY = SocketOption.AFFINITY
-ROUTING_ID = SocketOption.ROUTING_ID
-SUBSCRIBE = SocketOption.SUBSCRIBE
-UNSUBSCRIBE = SocketOption.UNSUBSCRIBE
-RATE = SocketOption.RATE
-RECOVERY_IVL = SocketOption.RECOVERY_IVL
-SNDBUF = SocketOption.SNDBUF
-RCVBUF = SocketOption.RCVBUF
-RCVMORE = SocketOption.RCVMORE
-FD = SocketOption.FD
-EVENTS = SocketOption.EVENTS
-TYPE = SocketOption.TYPE
-LINGER = SocketOption.LINGER
-RECONNECT_IVL = SocketOption.RECONNECT_IVL
-BACKLOG = SocketOption.BACKLOG
-RECONNECT_IVL_MAX = SocketOption.RECONNECT_IVL_MAX
-MAXMSGSIZE = SocketOption.MAXMSGSIZE
-SNDHWM = SocketOption.SNDHWM
-RCVHWM = SocketOption.RCVHWM
-MULTICAST_HOPS = SocketOption.MULTICAST_HOPS
-RCVTIMEO = SocketOption.RCVTIMEO
-SNDTIMEO = SocketOption.SNDTIMEO
-LAST_ENDPOINT = SocketOption.LAST_ENDPOINT
-ROUTER_MANDATORY = SocketOption.ROUTER_MANDATORY
-TCP_KEEPALIVE = SocketOption.TCP_KEEPALIVE
-TCP_KEEPALIVE_CNT = SocketOption.TCP_KEEPALIVE_CNT
-TCP_KEEPALIVE_IDLE = SocketOption.TCP_KEEPALIVE_IDLE
-TCP_KEEPALIVE_INTVL = SocketOption.TCP_KEEPALIVE_INTVL
-IMMEDIATE = SocketOption.IMMEDIATE
-XPUB_VERBOSE = SocketOption.XPUB_VERBOSE
-ROUTER_RAW = SocketOption.ROUTER_RAW
-IPV6 = SocketOption.IPV6
-MECHANISM = SocketOption.MECHANISM
-PLAIN_SERVER = SocketOption.PLAIN_SERVER
-PLAIN_USERNAME = SocketOption.PLAIN_USERNAME
-PLAIN_PASSWORD = SocketOption.PLAIN_PASSWORD
-CURVE_SERVER = SocketOption.CURVE_SERVER
-CURVE_PUBLICKEY = SocketOption.CURVE_PUBLICKEY
-CURVE_SECRETKEY = SocketOption.CURVE_SECRETKEY
-CURVE_SERVERKEY = SocketOption.CURVE_SERVERKEY
-PROBE_ROUTER = SocketOption.PROBE_ROUTER
-REQ_CORRELATE = SocketOption.REQ_CORRELATE
-REQ_RELAXED = SocketOption.REQ_RELAXED
-CONFLATE = SocketOption.CONFLATE
-ZAP_DOMAIN = SocketOption.ZAP_DOMAIN
-ROUTER_HANDOVER = SocketOption.ROUTER_HANDOVER
-TOS = SocketOption.TOS
-CONNECT_ROUTING_ID = SocketOption.CONNECT_ROUTING_ID
-GSSAPI_SERVER = SocketOption.GSSAPI_SERVER
-GSSAPI_PRINCIPAL = SocketOption.GSSAPI_PRINCIPAL
-GSSAPI_SERVICE_PRINCIPAL = SocketOption.GSSAPI_SERVICE_PRINCIPAL
-GSSAPI_PLAINTEXT = SocketOption.GSSAPI_PLAINTEXT
-HANDSHAKE_IVL = SocketOption.HANDSHAKE_IVL
-SOCKS_PROXY = SocketOption.SOCKS_PROXY
-XPUB_NODROP = SocketOption.XPUB_NODROP
-BLOCKY = SocketOption.BLOCKY
-XPUB_MANUAL = SocketOption.XPUB_MANUAL
-XPUB_WELCOME_MSG = SocketOption.XPUB_WELCOME_MSG
-STREAM_NOTIFY = SocketOption.STREAM_NOTIFY
-INVERT_MATCHING = SocketOption.INVERT_MATCHING
-HEARTBEAT_IVL = SocketOption.HEARTBEAT_IVL
-HEARTBEAT_TTL = SocketOption.HEARTBEAT_TTL
-HEARTBEAT_TIMEOUT = SocketOption.HEARTBEAT_TIMEOUT
-XPUB_VERBOSER = SocketOption.XPUB_VERBOSER
-CONNECT_TIMEOUT = SocketOption.CONNECT_TIMEOUT
-TCP_MAXRT = SocketOption.TCP_MAXRT
-THREAD_SAFE = SocketOption.THREAD_SAFE
-MULTICAST_MAXTPDU = SocketOption.MULTICAST_MAXTPDU
-VMCI_BUFFER_SIZE = SocketOption.VMCI_BUFFER_SIZE
-VMCI_BUFFER_MIN_SIZE = SocketOption.VMCI_BUFFER_MIN_SIZE
-VMCI_BUFFER_MAX_SIZE = SocketOption.VMCI_BUFFER_MAX_SIZE
-VMCI_CONNECT_TIMEOUT = SocketOption.VMCI_CONNECT_TIMEOUT
-USE_FD = SocketOption.USE_FD
-GSSAPI_PRINCIPAL_NAMETYPE = SocketOption.GSSAPI_PRINCIPAL_NAMETYPE
-GSSAPI_SERVICE_PRINCIPAL_NAMETYPE = SocketOption.GSSAPI_SERVICE_PRINCIPAL_NAMETYPE
-BINDTODEVICE = SocketOption.BINDTODEVICE
-TCP_ACCEPT_FILTER = SocketOption.TCP_ACCEPT_FILTER
-IPC_FILTER_PID = SocketOption.IPC_FILTER_PID
-IPC_FILTER_UID = SocketOption.IPC_FILTER_UID
-IPC_FILTER_GID = SocketOption.IPC_FILTER_GID
-IPV4ONLY = SocketOption.IPV4ONLY
-ZAP_ENFORCE_DOMAIN = SocketOption.ZAP_ENFORCE_DOMAIN
-LOOPBACK_FASTPATH = SocketOption.LOOPBACK_FASTPATH
-METADATA = SocketOption.METADATA
-MULTICAST_LOOP = SocketOption.MULTICAST_LOOP
-ROUTER_NOTIFY = SocketOption.ROUTER_NOTIFY
-XPUB_MANUAL_LAST_VALUE = SocketOption.XPUB_MANUAL_LAST_VALUE
-SOCKS_USERNAME = SocketOption.SOCKS_USERNAME
-SOCKS_PASSWORD = SocketOption.SOCKS_PASSWORD
-IN_BATCH_SIZE = SocketOption.IN_BATCH_SIZE
-OUT_BATCH_SIZE = SocketOption.OUT_BATCH_SIZE
-WSS_KEY_PEM = SocketOption.WSS_KEY_PEM
-WSS_CERT_PEM = SocketOption.WSS_CERT_PEM
-WSS_TRUST_PEM = SocketOption.WSS_TRUST_PEM
-WSS_HOSTNAME = SocketOption.WSS_HOSTNAME
-WSS_TRUST_SYSTEM = SocketOption.WSS_TRUST_SYSTEM
-ONLY_FIRST_SUBSCRIBE = SocketOption.ONLY_FIRST_SUBSCRIBE
-RECONNECT_STOP = SocketOption.RECONNECT_STOP
-HELLO_MSG = SocketOption.HELLO_MSG
-DISCONNECT_MSG = SocketOption.DISCONNECT_MSG
-PRIORITY = SocketOption.PRIORITY
-BUSY_POLL = SocketOption.BUSY_POLL
-HICCUP_MSG = SocketOption.HICCUP_MSG
-XSUB_VERBOSE_UNSUBSCRIBE = SocketOption.XSUB_VERBOSE_UNSUBSCRIBE
-TOPICS_COUNT = SocketOption.TOPICS_COUNT
-NORM_MODE = SocketOption.NORM_MODE
-NORM_UNICAST_NACK = SocketOption.NORM_UNICAST_NACK
-NORM_BUFFER_SIZE = SocketOption.NORM_BUFFER_SIZE
-NORM_SEGMENT_SIZE = SocketOption.NORM_SEGMENT_SIZE
-NORM_BLOCK_SIZE = SocketOption.NORM_BLOCK_SIZE
-NORM_NUM_PARITY = SocketOption.NORM_NUM_PARITY
-NORM_NUM_AUTOPARITY = SocketOption.NORM_NUM_AUTOPARITY
-NORM_PUSH = SocketOption.NORM_PUSH
-DONTWAIT = Flag.DONTWAIT
-SNDMORE = Flag.SNDMORE
-POLLIN = PollEvent.POLLIN
-POLLOUT = PollEvent.POLLOUT
-POLLERR = PollEvent.POLLERR
-POLLPRI = PollEvent.POLLPRI
-MORE = MessageOption.MORE
-SHARED = MessageOption.SHARED
-SRCFD = MessageOption.SRCFD
-IO_THREADS = ContextOption.IO_THREADS
-MAX_SOCKETS = ContextOption.MAX_SOCKETS
-SOCKET_LIMIT = ContextOption.SOCKET_LIMIT
-THREAD_SCHED_POLICY = ContextOption.THREAD_SCHED_POLICY
-MAX_MSGSZ = ContextOption.MAX_MSGSZ
-MSG_T_SIZE = ContextOption.MSG_T_SIZE
-THREAD_AFFINITY_CPU_ADD = ContextOption.THREAD_AFFINITY_CPU_ADD
-THREAD_AFFINITY_CPU_REMOVE = ContextOption.THREAD_AFFINITY_CPU_REMOVE
-THREAD_NAME_PREFIX = ContextOption.THREAD_NAME_PREFIX
-NULL = SecurityMechanism.NULL
-PLAIN = SecurityMechanism.PLAIN
-CURVE = SecurityMechanism.CURVE
-GSSAPI = SecurityMechanism.GSSAPI
-EAGAIN = Errno.EAGAIN
-EFAULT = Errno.EFAULT
-EINVAL = Errno.EINVAL
-EINTR = Errno.EINTR
-ENOENT = Errno.ENOENT
-ENOMEM = Errno.ENOMEM
-ENOTSUP = Errno.ENOTSUP
-EPROTONOSUPPORT = Errno.EPROTONOSUPPORT
-ENOBUFS = Errno.ENOBUFS
-ENETDOWN = Errno.ENETDOWN
-EADDRINUSE = Errno.EADDRINUSE
-EADDRNOTAVAIL = Errno.EADDRNOTAVAIL
-ECONNREFUSED = Errno.ECONNREFUSED
-EINPROGRESS = Errno.EINPROGRESS
-ENOTSOCK = Errno.ENOTSOCK
-EMSGSIZE = Errno.EMSGSIZE
-EAFNOSUPPORT = Errno.EAFNOSUPPORT
-ENETUNREACH = Errno.ENETUNREACH
-ECONNABORTED = Errno.ECONNABORTED
-ECONNRESET = Errno.ECONNRESET
-ENOTCONN = Errno.ENOTCONN
-ETIMEDOUT = Errno.ETIMEDOUT
-EHOSTUNREACH = Errno.EHOSTUNREACH
-ENETRESET = Errno.ENETRESET
-EFSM = Errno.EFSM
-ENOCOMPATPROTO = Errno.ENOCOMPATPROTO
-ETERM = Errno.ETERM
-EMTHREAD = Errno.EMTHREAD
+# serverlink's earlier spelling of two PROTOCOL_ERROR_* names (kept working).
 EVENT_PROTOCOL_ERROR_ZMTP_UNSPECIFIED = Event.PROTOCOL_ERROR_ZMTP_UNSPECIFIED
 EVENT_PROTOCOL_ERROR_ZAP_UNSPECIFIED = Event.PROTOCOL_ERROR_ZAP_UNSPECIFIED
-EVENT_CONNECTED = Event.CONNECTED
-EVENT_CONNECT_DELAYED = Event.CONNECT_DELAYED
-EVENT_CONNECT_RETRIED = Event.CONNECT_RETRIED
-EVENT_LISTENING = Event.LISTENING
-EVENT_BIND_FAILED = Event.BIND_FAILED
-EVENT_ACCEPTED = Event.ACCEPTED
-EVENT_ACCEPT_FAILED = Event.ACCEPT_FAILED
-EVENT_CLOSED = Event.CLOSED
-EVENT_CLOSE_FAILED = Event.CLOSE_FAILED
-EVENT_DISCONNECTED = Event.DISCONNECTED
-EVENT_MONITOR_STOPPED = Event.MONITOR_STOPPED
-EVENT_HANDSHAKE_FAILED_NO_DETAIL = Event.HANDSHAKE_FAILED_NO_DETAIL
-EVENT_HANDSHAKE_SUCCEEDED = Event.HANDSHAKE_SUCCEEDED
-EVENT_HANDSHAKE_FAILED_PROTOCOL = Event.HANDSHAKE_FAILED_PROTOCOL
-EVENT_HANDSHAKE_FAILED_AUTH = Event.HANDSHAKE_FAILED_AUTH
-EVENT_PIPES_STATS = Event.PIPES_STATS
+
+#: The longest ``ipc://`` path (``sizeof(sockaddr_un.sun_path) - 1``), as pyzmq reports it.
+IPC_PATH_MAX_LEN: int = 103 if sys.platform == "darwin" or "bsd" in sys.platform else 107
+
+# Module-level names, as pyzmq has them (generated from the classes above).
+IO_THREADS: ContextOption = ContextOption.IO_THREADS
+MAX_SOCKETS: ContextOption = ContextOption.MAX_SOCKETS
+SOCKET_LIMIT: ContextOption = ContextOption.SOCKET_LIMIT
+THREAD_PRIORITY: ContextOption = ContextOption.THREAD_PRIORITY
+THREAD_SCHED_POLICY: ContextOption = ContextOption.THREAD_SCHED_POLICY
+MAX_MSGSZ: ContextOption = ContextOption.MAX_MSGSZ
+MSG_T_SIZE: ContextOption = ContextOption.MSG_T_SIZE
+THREAD_AFFINITY_CPU_ADD: ContextOption = ContextOption.THREAD_AFFINITY_CPU_ADD
+THREAD_AFFINITY_CPU_REMOVE: ContextOption = ContextOption.THREAD_AFFINITY_CPU_REMOVE
+THREAD_NAME_PREFIX: ContextOption = ContextOption.THREAD_NAME_PREFIX
+ZERO_COPY_RECV: ContextOption = ContextOption.ZERO_COPY_RECV
+STREAMER: DeviceType = DeviceType.STREAMER
+FORWARDER: DeviceType = DeviceType.FORWARDER
+QUEUE: DeviceType = DeviceType.QUEUE
+EAGAIN: Errno = Errno.EAGAIN
+EFAULT: Errno = Errno.EFAULT
+EINVAL: Errno = Errno.EINVAL
+EINTR: Errno = Errno.EINTR
+ENOENT: Errno = Errno.ENOENT
+ENOMEM: Errno = Errno.ENOMEM
+ENOTSUP: Errno = Errno.ENOTSUP
+EPROTONOSUPPORT: Errno = Errno.EPROTONOSUPPORT
+ENOBUFS: Errno = Errno.ENOBUFS
+ENETDOWN: Errno = Errno.ENETDOWN
+EADDRINUSE: Errno = Errno.EADDRINUSE
+EADDRNOTAVAIL: Errno = Errno.EADDRNOTAVAIL
+ECONNREFUSED: Errno = Errno.ECONNREFUSED
+EINPROGRESS: Errno = Errno.EINPROGRESS
+ENOTSOCK: Errno = Errno.ENOTSOCK
+EMSGSIZE: Errno = Errno.EMSGSIZE
+EAFNOSUPPORT: Errno = Errno.EAFNOSUPPORT
+ENETUNREACH: Errno = Errno.ENETUNREACH
+ECONNABORTED: Errno = Errno.ECONNABORTED
+ECONNRESET: Errno = Errno.ECONNRESET
+ENOTCONN: Errno = Errno.ENOTCONN
+ETIMEDOUT: Errno = Errno.ETIMEDOUT
+EHOSTUNREACH: Errno = Errno.EHOSTUNREACH
+ENETRESET: Errno = Errno.ENETRESET
+EFSM: Errno = Errno.EFSM
+ENOCOMPATPROTO: Errno = Errno.ENOCOMPATPROTO
+ETERM: Errno = Errno.ETERM
+EMTHREAD: Errno = Errno.EMTHREAD
+PROTOCOL_ERROR_WS_UNSPECIFIED: Event = Event.PROTOCOL_ERROR_WS_UNSPECIFIED
+PROTOCOL_ERROR_ZMTP_UNSPECIFIED: Event = Event.PROTOCOL_ERROR_ZMTP_UNSPECIFIED
+PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND: Event = Event.PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND
+PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE: Event = Event.PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE
+PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE: Event = Event.PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE
+PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED: Event = (
+    Event.PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED
+)
+PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_MESSAGE: Event = (
+    Event.PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_MESSAGE
+)
+PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO: Event = (
+    Event.PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO
+)
+PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_INITIATE: Event = (
+    Event.PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_INITIATE
+)
+PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR: Event = (
+    Event.PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR
+)
+PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_READY: Event = (
+    Event.PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_READY
+)
+PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_WELCOME: Event = (
+    Event.PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_WELCOME
+)
+PROTOCOL_ERROR_ZMTP_INVALID_METADATA: Event = Event.PROTOCOL_ERROR_ZMTP_INVALID_METADATA
+PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC: Event = Event.PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC
+PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: Event = Event.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+PROTOCOL_ERROR_ZAP_UNSPECIFIED: Event = Event.PROTOCOL_ERROR_ZAP_UNSPECIFIED
+PROTOCOL_ERROR_ZAP_MALFORMED_REPLY: Event = Event.PROTOCOL_ERROR_ZAP_MALFORMED_REPLY
+PROTOCOL_ERROR_ZAP_BAD_REQUEST_ID: Event = Event.PROTOCOL_ERROR_ZAP_BAD_REQUEST_ID
+PROTOCOL_ERROR_ZAP_BAD_VERSION: Event = Event.PROTOCOL_ERROR_ZAP_BAD_VERSION
+PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE: Event = Event.PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE
+PROTOCOL_ERROR_ZAP_INVALID_METADATA: Event = Event.PROTOCOL_ERROR_ZAP_INVALID_METADATA
+EVENT_CONNECTED: Event = Event.CONNECTED
+EVENT_CONNECT_DELAYED: Event = Event.CONNECT_DELAYED
+EVENT_CONNECT_RETRIED: Event = Event.CONNECT_RETRIED
+EVENT_LISTENING: Event = Event.LISTENING
+EVENT_BIND_FAILED: Event = Event.BIND_FAILED
+EVENT_ACCEPTED: Event = Event.ACCEPTED
+EVENT_ACCEPT_FAILED: Event = Event.ACCEPT_FAILED
+EVENT_CLOSED: Event = Event.CLOSED
+EVENT_CLOSE_FAILED: Event = Event.CLOSE_FAILED
+EVENT_DISCONNECTED: Event = Event.DISCONNECTED
+EVENT_MONITOR_STOPPED: Event = Event.MONITOR_STOPPED
+EVENT_HANDSHAKE_FAILED_NO_DETAIL: Event = Event.HANDSHAKE_FAILED_NO_DETAIL
+EVENT_HANDSHAKE_SUCCEEDED: Event = Event.HANDSHAKE_SUCCEEDED
+EVENT_HANDSHAKE_FAILED_PROTOCOL: Event = Event.HANDSHAKE_FAILED_PROTOCOL
+EVENT_HANDSHAKE_FAILED_AUTH: Event = Event.HANDSHAKE_FAILED_AUTH
+EVENT_ALL_V1: Event = Event.ALL_V1
+EVENT_ALL: Event = Event.ALL
+EVENT_PIPES_STATS: Event = Event.PIPES_STATS
+EVENT_ALL_V2: Event = Event.ALL_V2
+DONTWAIT: Flag = Flag.DONTWAIT
+SNDMORE: Flag = Flag.SNDMORE
+NOBLOCK: Flag = Flag.NOBLOCK
+MORE: MessageOption = MessageOption.MORE
+SHARED: MessageOption = MessageOption.SHARED
+SRCFD: MessageOption = MessageOption.SRCFD
+NORM_FIXED: NormMode = NormMode.FIXED
+NORM_CC: NormMode = NormMode.CC
+NORM_CCL: NormMode = NormMode.CCL
+NORM_CCE: NormMode = NormMode.CCE
+NORM_CCE_ECNONLY: NormMode = NormMode.CCE_ECNONLY
+POLLIN: PollEvent = PollEvent.POLLIN
+POLLOUT: PollEvent = PollEvent.POLLOUT
+POLLERR: PollEvent = PollEvent.POLLERR
+POLLPRI: PollEvent = PollEvent.POLLPRI
+RECONNECT_STOP_CONN_REFUSED: ReconnectStop = ReconnectStop.CONN_REFUSED
+RECONNECT_STOP_HANDSHAKE_FAILED: ReconnectStop = ReconnectStop.HANDSHAKE_FAILED
+RECONNECT_STOP_AFTER_DISCONNECT: ReconnectStop = ReconnectStop.AFTER_DISCONNECT
+NOTIFY_CONNECT: RouterNotify = RouterNotify.CONNECT
+NOTIFY_DISCONNECT: RouterNotify = RouterNotify.DISCONNECT
+NULL: SecurityMechanism = SecurityMechanism.NULL
+PLAIN: SecurityMechanism = SecurityMechanism.PLAIN
+CURVE: SecurityMechanism = SecurityMechanism.CURVE
+GSSAPI: SecurityMechanism = SecurityMechanism.GSSAPI
+HWM: SocketOption = SocketOption.HWM
+AFFINITY: SocketOption = SocketOption.AFFINITY
+ROUTING_ID: SocketOption = SocketOption.ROUTING_ID
+SUBSCRIBE: SocketOption = SocketOption.SUBSCRIBE
+UNSUBSCRIBE: SocketOption = SocketOption.UNSUBSCRIBE
+RATE: SocketOption = SocketOption.RATE
+RECOVERY_IVL: SocketOption = SocketOption.RECOVERY_IVL
+SNDBUF: SocketOption = SocketOption.SNDBUF
+RCVBUF: SocketOption = SocketOption.RCVBUF
+RCVMORE: SocketOption = SocketOption.RCVMORE
+FD: SocketOption = SocketOption.FD
+EVENTS: SocketOption = SocketOption.EVENTS
+TYPE: SocketOption = SocketOption.TYPE
+LINGER: SocketOption = SocketOption.LINGER
+RECONNECT_IVL: SocketOption = SocketOption.RECONNECT_IVL
+BACKLOG: SocketOption = SocketOption.BACKLOG
+RECONNECT_IVL_MAX: SocketOption = SocketOption.RECONNECT_IVL_MAX
+MAXMSGSIZE: SocketOption = SocketOption.MAXMSGSIZE
+SNDHWM: SocketOption = SocketOption.SNDHWM
+RCVHWM: SocketOption = SocketOption.RCVHWM
+MULTICAST_HOPS: SocketOption = SocketOption.MULTICAST_HOPS
+RCVTIMEO: SocketOption = SocketOption.RCVTIMEO
+SNDTIMEO: SocketOption = SocketOption.SNDTIMEO
+LAST_ENDPOINT: SocketOption = SocketOption.LAST_ENDPOINT
+ROUTER_MANDATORY: SocketOption = SocketOption.ROUTER_MANDATORY
+TCP_KEEPALIVE: SocketOption = SocketOption.TCP_KEEPALIVE
+TCP_KEEPALIVE_CNT: SocketOption = SocketOption.TCP_KEEPALIVE_CNT
+TCP_KEEPALIVE_IDLE: SocketOption = SocketOption.TCP_KEEPALIVE_IDLE
+TCP_KEEPALIVE_INTVL: SocketOption = SocketOption.TCP_KEEPALIVE_INTVL
+IMMEDIATE: SocketOption = SocketOption.IMMEDIATE
+XPUB_VERBOSE: SocketOption = SocketOption.XPUB_VERBOSE
+ROUTER_RAW: SocketOption = SocketOption.ROUTER_RAW
+IPV6: SocketOption = SocketOption.IPV6
+MECHANISM: SocketOption = SocketOption.MECHANISM
+PLAIN_SERVER: SocketOption = SocketOption.PLAIN_SERVER
+PLAIN_USERNAME: SocketOption = SocketOption.PLAIN_USERNAME
+PLAIN_PASSWORD: SocketOption = SocketOption.PLAIN_PASSWORD
+CURVE_SERVER: SocketOption = SocketOption.CURVE_SERVER
+CURVE_PUBLICKEY: SocketOption = SocketOption.CURVE_PUBLICKEY
+CURVE_SECRETKEY: SocketOption = SocketOption.CURVE_SECRETKEY
+CURVE_SERVERKEY: SocketOption = SocketOption.CURVE_SERVERKEY
+PROBE_ROUTER: SocketOption = SocketOption.PROBE_ROUTER
+REQ_CORRELATE: SocketOption = SocketOption.REQ_CORRELATE
+REQ_RELAXED: SocketOption = SocketOption.REQ_RELAXED
+CONFLATE: SocketOption = SocketOption.CONFLATE
+ZAP_DOMAIN: SocketOption = SocketOption.ZAP_DOMAIN
+ROUTER_HANDOVER: SocketOption = SocketOption.ROUTER_HANDOVER
+TOS: SocketOption = SocketOption.TOS
+CONNECT_ROUTING_ID: SocketOption = SocketOption.CONNECT_ROUTING_ID
+GSSAPI_SERVER: SocketOption = SocketOption.GSSAPI_SERVER
+GSSAPI_PRINCIPAL: SocketOption = SocketOption.GSSAPI_PRINCIPAL
+GSSAPI_SERVICE_PRINCIPAL: SocketOption = SocketOption.GSSAPI_SERVICE_PRINCIPAL
+GSSAPI_PLAINTEXT: SocketOption = SocketOption.GSSAPI_PLAINTEXT
+HANDSHAKE_IVL: SocketOption = SocketOption.HANDSHAKE_IVL
+SOCKS_PROXY: SocketOption = SocketOption.SOCKS_PROXY
+XPUB_NODROP: SocketOption = SocketOption.XPUB_NODROP
+BLOCKY: SocketOption = SocketOption.BLOCKY
+XPUB_MANUAL: SocketOption = SocketOption.XPUB_MANUAL
+XPUB_WELCOME_MSG: SocketOption = SocketOption.XPUB_WELCOME_MSG
+STREAM_NOTIFY: SocketOption = SocketOption.STREAM_NOTIFY
+INVERT_MATCHING: SocketOption = SocketOption.INVERT_MATCHING
+HEARTBEAT_IVL: SocketOption = SocketOption.HEARTBEAT_IVL
+HEARTBEAT_TTL: SocketOption = SocketOption.HEARTBEAT_TTL
+HEARTBEAT_TIMEOUT: SocketOption = SocketOption.HEARTBEAT_TIMEOUT
+XPUB_VERBOSER: SocketOption = SocketOption.XPUB_VERBOSER
+CONNECT_TIMEOUT: SocketOption = SocketOption.CONNECT_TIMEOUT
+TCP_MAXRT: SocketOption = SocketOption.TCP_MAXRT
+THREAD_SAFE: SocketOption = SocketOption.THREAD_SAFE
+MULTICAST_MAXTPDU: SocketOption = SocketOption.MULTICAST_MAXTPDU
+VMCI_BUFFER_SIZE: SocketOption = SocketOption.VMCI_BUFFER_SIZE
+VMCI_BUFFER_MIN_SIZE: SocketOption = SocketOption.VMCI_BUFFER_MIN_SIZE
+VMCI_BUFFER_MAX_SIZE: SocketOption = SocketOption.VMCI_BUFFER_MAX_SIZE
+VMCI_CONNECT_TIMEOUT: SocketOption = SocketOption.VMCI_CONNECT_TIMEOUT
+USE_FD: SocketOption = SocketOption.USE_FD
+GSSAPI_PRINCIPAL_NAMETYPE: SocketOption = SocketOption.GSSAPI_PRINCIPAL_NAMETYPE
+GSSAPI_SERVICE_PRINCIPAL_NAMETYPE: SocketOption = SocketOption.GSSAPI_SERVICE_PRINCIPAL_NAMETYPE
+BINDTODEVICE: SocketOption = SocketOption.BINDTODEVICE
+IDENTITY: SocketOption = SocketOption.IDENTITY
+CONNECT_RID: SocketOption = SocketOption.CONNECT_RID
+TCP_ACCEPT_FILTER: SocketOption = SocketOption.TCP_ACCEPT_FILTER
+IPC_FILTER_PID: SocketOption = SocketOption.IPC_FILTER_PID
+IPC_FILTER_UID: SocketOption = SocketOption.IPC_FILTER_UID
+IPC_FILTER_GID: SocketOption = SocketOption.IPC_FILTER_GID
+IPV4ONLY: SocketOption = SocketOption.IPV4ONLY
+DELAY_ATTACH_ON_CONNECT: SocketOption = SocketOption.DELAY_ATTACH_ON_CONNECT
+FAIL_UNROUTABLE: SocketOption = SocketOption.FAIL_UNROUTABLE
+ROUTER_BEHAVIOR: SocketOption = SocketOption.ROUTER_BEHAVIOR
+ZAP_ENFORCE_DOMAIN: SocketOption = SocketOption.ZAP_ENFORCE_DOMAIN
+LOOPBACK_FASTPATH: SocketOption = SocketOption.LOOPBACK_FASTPATH
+METADATA: SocketOption = SocketOption.METADATA
+MULTICAST_LOOP: SocketOption = SocketOption.MULTICAST_LOOP
+ROUTER_NOTIFY: SocketOption = SocketOption.ROUTER_NOTIFY
+XPUB_MANUAL_LAST_VALUE: SocketOption = SocketOption.XPUB_MANUAL_LAST_VALUE
+SOCKS_USERNAME: SocketOption = SocketOption.SOCKS_USERNAME
+SOCKS_PASSWORD: SocketOption = SocketOption.SOCKS_PASSWORD
+IN_BATCH_SIZE: SocketOption = SocketOption.IN_BATCH_SIZE
+OUT_BATCH_SIZE: SocketOption = SocketOption.OUT_BATCH_SIZE
+WSS_KEY_PEM: SocketOption = SocketOption.WSS_KEY_PEM
+WSS_CERT_PEM: SocketOption = SocketOption.WSS_CERT_PEM
+WSS_TRUST_PEM: SocketOption = SocketOption.WSS_TRUST_PEM
+WSS_HOSTNAME: SocketOption = SocketOption.WSS_HOSTNAME
+WSS_TRUST_SYSTEM: SocketOption = SocketOption.WSS_TRUST_SYSTEM
+ONLY_FIRST_SUBSCRIBE: SocketOption = SocketOption.ONLY_FIRST_SUBSCRIBE
+RECONNECT_STOP: SocketOption = SocketOption.RECONNECT_STOP
+HELLO_MSG: SocketOption = SocketOption.HELLO_MSG
+DISCONNECT_MSG: SocketOption = SocketOption.DISCONNECT_MSG
+PRIORITY: SocketOption = SocketOption.PRIORITY
+BUSY_POLL: SocketOption = SocketOption.BUSY_POLL
+HICCUP_MSG: SocketOption = SocketOption.HICCUP_MSG
+XSUB_VERBOSE_UNSUBSCRIBE: SocketOption = SocketOption.XSUB_VERBOSE_UNSUBSCRIBE
+TOPICS_COUNT: SocketOption = SocketOption.TOPICS_COUNT
+NORM_MODE: SocketOption = SocketOption.NORM_MODE
+NORM_UNICAST_NACK: SocketOption = SocketOption.NORM_UNICAST_NACK
+NORM_BUFFER_SIZE: SocketOption = SocketOption.NORM_BUFFER_SIZE
+NORM_SEGMENT_SIZE: SocketOption = SocketOption.NORM_SEGMENT_SIZE
+NORM_BLOCK_SIZE: SocketOption = SocketOption.NORM_BLOCK_SIZE
+NORM_NUM_PARITY: SocketOption = SocketOption.NORM_NUM_PARITY
+NORM_NUM_AUTOPARITY: SocketOption = SocketOption.NORM_NUM_AUTOPARITY
+NORM_PUSH: SocketOption = SocketOption.NORM_PUSH
+PAIR: SocketType = SocketType.PAIR
+PUB: SocketType = SocketType.PUB
+SUB: SocketType = SocketType.SUB
+REQ: SocketType = SocketType.REQ
+REP: SocketType = SocketType.REP
+DEALER: SocketType = SocketType.DEALER
+ROUTER: SocketType = SocketType.ROUTER
+PULL: SocketType = SocketType.PULL
+PUSH: SocketType = SocketType.PUSH
+XPUB: SocketType = SocketType.XPUB
+XSUB: SocketType = SocketType.XSUB
+STREAM: SocketType = SocketType.STREAM
+XREQ: SocketType = SocketType.XREQ
+XREP: SocketType = SocketType.XREP
+SERVER: SocketType = SocketType.SERVER
+CLIENT: SocketType = SocketType.CLIENT
+RADIO: SocketType = SocketType.RADIO
+DISH: SocketType = SocketType.DISH
+GATHER: SocketType = SocketType.GATHER
+SCATTER: SocketType = SocketType.SCATTER
+DGRAM: SocketType = SocketType.DGRAM
+PEER: SocketType = SocketType.PEER
+CHANNEL: SocketType = SocketType.CHANNEL
+
+__all__ = [  # noqa: RUF022 (grouped by enum, as pyzmq)
+    "IPC_PATH_MAX_LEN",
+    "ContextOption",
+    "IO_THREADS",
+    "MAX_SOCKETS",
+    "SOCKET_LIMIT",
+    "THREAD_PRIORITY",
+    "THREAD_SCHED_POLICY",
+    "MAX_MSGSZ",
+    "MSG_T_SIZE",
+    "THREAD_AFFINITY_CPU_ADD",
+    "THREAD_AFFINITY_CPU_REMOVE",
+    "THREAD_NAME_PREFIX",
+    "ZERO_COPY_RECV",
+    "DeviceType",
+    "STREAMER",
+    "FORWARDER",
+    "QUEUE",
+    "Errno",
+    "EAGAIN",
+    "EFAULT",
+    "EINVAL",
+    "EINTR",
+    "ENOENT",
+    "ENOMEM",
+    "ENOTSUP",
+    "EPROTONOSUPPORT",
+    "ENOBUFS",
+    "ENETDOWN",
+    "EADDRINUSE",
+    "EADDRNOTAVAIL",
+    "ECONNREFUSED",
+    "EINPROGRESS",
+    "ENOTSOCK",
+    "EMSGSIZE",
+    "EAFNOSUPPORT",
+    "ENETUNREACH",
+    "ECONNABORTED",
+    "ECONNRESET",
+    "ENOTCONN",
+    "ETIMEDOUT",
+    "EHOSTUNREACH",
+    "ENETRESET",
+    "EFSM",
+    "ENOCOMPATPROTO",
+    "ETERM",
+    "EMTHREAD",
+    "Event",
+    "PROTOCOL_ERROR_WS_UNSPECIFIED",
+    "PROTOCOL_ERROR_ZMTP_UNSPECIFIED",
+    "PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND",
+    "PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE",
+    "PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE",
+    "PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED",
+    "PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_MESSAGE",
+    "PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO",
+    "PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_INITIATE",
+    "PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR",
+    "PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_READY",
+    "PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_WELCOME",
+    "PROTOCOL_ERROR_ZMTP_INVALID_METADATA",
+    "PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC",
+    "PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH",
+    "PROTOCOL_ERROR_ZAP_UNSPECIFIED",
+    "PROTOCOL_ERROR_ZAP_MALFORMED_REPLY",
+    "PROTOCOL_ERROR_ZAP_BAD_REQUEST_ID",
+    "PROTOCOL_ERROR_ZAP_BAD_VERSION",
+    "PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE",
+    "PROTOCOL_ERROR_ZAP_INVALID_METADATA",
+    "EVENT_CONNECTED",
+    "EVENT_CONNECT_DELAYED",
+    "EVENT_CONNECT_RETRIED",
+    "EVENT_LISTENING",
+    "EVENT_BIND_FAILED",
+    "EVENT_ACCEPTED",
+    "EVENT_ACCEPT_FAILED",
+    "EVENT_CLOSED",
+    "EVENT_CLOSE_FAILED",
+    "EVENT_DISCONNECTED",
+    "EVENT_MONITOR_STOPPED",
+    "EVENT_HANDSHAKE_FAILED_NO_DETAIL",
+    "EVENT_HANDSHAKE_SUCCEEDED",
+    "EVENT_HANDSHAKE_FAILED_PROTOCOL",
+    "EVENT_HANDSHAKE_FAILED_AUTH",
+    "EVENT_ALL_V1",
+    "EVENT_ALL",
+    "EVENT_PIPES_STATS",
+    "EVENT_ALL_V2",
+    "Flag",
+    "DONTWAIT",
+    "SNDMORE",
+    "NOBLOCK",
+    "MessageOption",
+    "MORE",
+    "SHARED",
+    "SRCFD",
+    "NormMode",
+    "NORM_FIXED",
+    "NORM_CC",
+    "NORM_CCL",
+    "NORM_CCE",
+    "NORM_CCE_ECNONLY",
+    "PollEvent",
+    "POLLIN",
+    "POLLOUT",
+    "POLLERR",
+    "POLLPRI",
+    "ReconnectStop",
+    "RECONNECT_STOP_CONN_REFUSED",
+    "RECONNECT_STOP_HANDSHAKE_FAILED",
+    "RECONNECT_STOP_AFTER_DISCONNECT",
+    "RouterNotify",
+    "NOTIFY_CONNECT",
+    "NOTIFY_DISCONNECT",
+    "SecurityMechanism",
+    "NULL",
+    "PLAIN",
+    "CURVE",
+    "GSSAPI",
+    "SocketOption",
+    "HWM",
+    "AFFINITY",
+    "ROUTING_ID",
+    "SUBSCRIBE",
+    "UNSUBSCRIBE",
+    "RATE",
+    "RECOVERY_IVL",
+    "SNDBUF",
+    "RCVBUF",
+    "RCVMORE",
+    "FD",
+    "EVENTS",
+    "TYPE",
+    "LINGER",
+    "RECONNECT_IVL",
+    "BACKLOG",
+    "RECONNECT_IVL_MAX",
+    "MAXMSGSIZE",
+    "SNDHWM",
+    "RCVHWM",
+    "MULTICAST_HOPS",
+    "RCVTIMEO",
+    "SNDTIMEO",
+    "LAST_ENDPOINT",
+    "ROUTER_MANDATORY",
+    "TCP_KEEPALIVE",
+    "TCP_KEEPALIVE_CNT",
+    "TCP_KEEPALIVE_IDLE",
+    "TCP_KEEPALIVE_INTVL",
+    "IMMEDIATE",
+    "XPUB_VERBOSE",
+    "ROUTER_RAW",
+    "IPV6",
+    "MECHANISM",
+    "PLAIN_SERVER",
+    "PLAIN_USERNAME",
+    "PLAIN_PASSWORD",
+    "CURVE_SERVER",
+    "CURVE_PUBLICKEY",
+    "CURVE_SECRETKEY",
+    "CURVE_SERVERKEY",
+    "PROBE_ROUTER",
+    "REQ_CORRELATE",
+    "REQ_RELAXED",
+    "CONFLATE",
+    "ZAP_DOMAIN",
+    "ROUTER_HANDOVER",
+    "TOS",
+    "CONNECT_ROUTING_ID",
+    "GSSAPI_SERVER",
+    "GSSAPI_PRINCIPAL",
+    "GSSAPI_SERVICE_PRINCIPAL",
+    "GSSAPI_PLAINTEXT",
+    "HANDSHAKE_IVL",
+    "SOCKS_PROXY",
+    "XPUB_NODROP",
+    "BLOCKY",
+    "XPUB_MANUAL",
+    "XPUB_WELCOME_MSG",
+    "STREAM_NOTIFY",
+    "INVERT_MATCHING",
+    "HEARTBEAT_IVL",
+    "HEARTBEAT_TTL",
+    "HEARTBEAT_TIMEOUT",
+    "XPUB_VERBOSER",
+    "CONNECT_TIMEOUT",
+    "TCP_MAXRT",
+    "THREAD_SAFE",
+    "MULTICAST_MAXTPDU",
+    "VMCI_BUFFER_SIZE",
+    "VMCI_BUFFER_MIN_SIZE",
+    "VMCI_BUFFER_MAX_SIZE",
+    "VMCI_CONNECT_TIMEOUT",
+    "USE_FD",
+    "GSSAPI_PRINCIPAL_NAMETYPE",
+    "GSSAPI_SERVICE_PRINCIPAL_NAMETYPE",
+    "BINDTODEVICE",
+    "IDENTITY",
+    "CONNECT_RID",
+    "TCP_ACCEPT_FILTER",
+    "IPC_FILTER_PID",
+    "IPC_FILTER_UID",
+    "IPC_FILTER_GID",
+    "IPV4ONLY",
+    "DELAY_ATTACH_ON_CONNECT",
+    "FAIL_UNROUTABLE",
+    "ROUTER_BEHAVIOR",
+    "ZAP_ENFORCE_DOMAIN",
+    "LOOPBACK_FASTPATH",
+    "METADATA",
+    "MULTICAST_LOOP",
+    "ROUTER_NOTIFY",
+    "XPUB_MANUAL_LAST_VALUE",
+    "SOCKS_USERNAME",
+    "SOCKS_PASSWORD",
+    "IN_BATCH_SIZE",
+    "OUT_BATCH_SIZE",
+    "WSS_KEY_PEM",
+    "WSS_CERT_PEM",
+    "WSS_TRUST_PEM",
+    "WSS_HOSTNAME",
+    "WSS_TRUST_SYSTEM",
+    "ONLY_FIRST_SUBSCRIBE",
+    "RECONNECT_STOP",
+    "HELLO_MSG",
+    "DISCONNECT_MSG",
+    "PRIORITY",
+    "BUSY_POLL",
+    "HICCUP_MSG",
+    "XSUB_VERBOSE_UNSUBSCRIBE",
+    "TOPICS_COUNT",
+    "NORM_MODE",
+    "NORM_UNICAST_NACK",
+    "NORM_BUFFER_SIZE",
+    "NORM_SEGMENT_SIZE",
+    "NORM_BLOCK_SIZE",
+    "NORM_NUM_PARITY",
+    "NORM_NUM_AUTOPARITY",
+    "NORM_PUSH",
+    "SocketType",
+    "PAIR",
+    "PUB",
+    "SUB",
+    "REQ",
+    "REP",
+    "DEALER",
+    "ROUTER",
+    "PULL",
+    "PUSH",
+    "XPUB",
+    "XSUB",
+    "STREAM",
+    "XREQ",
+    "XREP",
+    "SERVER",
+    "CLIENT",
+    "RADIO",
+    "DISH",
+    "GATHER",
+    "SCATTER",
+    "DGRAM",
+    "PEER",
+    "CHANNEL",
+]

@@ -70,6 +70,49 @@ class NotDone(ZMQBaseError):
     """A tracked message was not yet sent when the wait timed out."""
 
 
+class ZMQVersionError(NotImplementedError):
+    """A feature needs a newer libzmq than the API level serverlink follows (4.3.5).
+
+    As pyzmq's: ``str(e)`` is "<msg> requires libzmq >= <min_version>, have 4.3.5".
+    """
+
+    msg: str
+    min_version: str
+    version: str
+
+    def __init__(self, min_version: str, msg: str = "Feature") -> None:
+        from serverlink.version import zmq_version
+
+        self.msg = msg
+        self.min_version = min_version
+        self.version = zmq_version()
+        super().__init__(str(self))
+
+    def __repr__(self) -> str:
+        return f"ZMQVersionError('{self}')"
+
+    def __str__(self) -> str:
+        return f"{self.msg} requires libzmq >= {self.min_version}, have {self.version}"
+
+
+class DraftFDWarning(RuntimeWarning):
+    """pyzmq's warning about FD on its draft thread-safe sockets.
+
+    serverlink has no draft sockets, so it never issues this warning; the
+    class is here for code that filters it.
+    """
+
+    def __init__(self, msg: str = "") -> None:
+        super().__init__(msg or "FD on draft thread-safe sockets is experimental")
+
+
+def zmq_errno() -> int:
+    """The errno of this thread's last failed serverlink call (libzmq's ``zmq_errno``)."""
+    from serverlink._binding import last_errno
+
+    return last_errno()
+
+
 def error_for(errnum: int, msg: str | None = None) -> ZMQError:
     """The exception object for an errno value."""
     if errnum == _errno.EAGAIN:

@@ -158,4 +158,10 @@ def proxy(frontend: Socket, backend: Socket, capture: Socket | None = None) -> i
     return proxy_steerable(frontend, backend, capture, None)
 
 
-__all__ = ["proxy", "proxy_steerable"]
+def device(device_type: int, frontend: Socket, backend: Socket) -> int:
+    """libzmq's deprecated ``zmq_device``: ``proxy(frontend, backend)`` (the type is ignored,
+    as pyzmq's ``zmq.device`` ignores it)."""
+    return proxy(frontend, backend)
+
+
+__all__ = ["device", "proxy", "proxy_steerable"]

@@ -104,16 +104,15 @@ class Socket:
     def __init__(self, context: Context, socket_type: int) -> None:
         if not isinstance(socket_type, int) or isinstance(socket_type, bool):
             raise TypeError(f"socket_type must be an int, not {type(socket_type).__name__}")
-        cctx = context._check_open()
         self._h = None
         self._addr = 0
         self._type = socket_type
         self._closed = True  # until the C socket exists
         try:
-            h = CSocket(cctx, socket_type)
+            h = context._new_csocket(socket_type)
         except ZMQError as e:
             if e.errno == _errno.EINVAL:
-                names = ", ".join(t.name for t in SocketType if t != SocketType.STREAM)
+                names = ", ".join(t.name for t in SocketType if t <= SocketType.XSUB)
                 raise ValueError(
                     f"unsupported socket type {socket_type!r}: use one of {names}"
                 ) from None
@@ -138,14 +137,17 @@ class Socket:
 
     @property
     def closed(self) -> bool:
+        """True once ``close()`` has been called (or the context closed the socket)."""
         return bool(self._closed)
 
     @property
     def type(self) -> int:
+        """The socket type (``serverlink.PUSH``...), as ``getsockopt(TYPE)``."""
         return self._type
 
     @property
     def socket_type(self) -> int:
+        """The socket type (pyzmq's other name for ``type``)."""
         return self._type
 
     @property
@@ -243,12 +245,15 @@ class Socket:
         self._endpoint("bind", addr)
 
     def connect(self, addr: str) -> None:
+        """Connect to an endpoint; the connection is made (and remade) in the background."""
         self._endpoint("connect", addr)
 
     def unbind(self, addr: str) -> None:
+        """Stop listening on an endpoint given to ``bind`` (or reported by ``last_endpoint``)."""
         self._endpoint("unbind", addr)
 
     def disconnect(self, addr: str) -> None:
+        """Drop the connection made by ``connect(addr)``."""
         self._endpoint("disconnect", addr)
 
     # -- monitoring -----------------------------------------------------
@@ -264,6 +269,7 @@ class Socket:
         self._c().monitor(addr, events)
 
     def disable_monitor(self) -> None:
+        """Stop the monitoring started by ``monitor``/``get_monitor_socket``."""
         self._monitor_socket = None
         self.monitor(None)
 
@@ -291,11 +297,13 @@ class Socket:
     get = getsockopt
 
     def setsockopt_string(self, option: int, value: str, encoding: str = "utf-8") -> None:
+        """Set a bytes option from a str, encoded (UTF-8 by default)."""
         if not isinstance(value, str):
             raise TypeError(f"value must be a str, not {type(value).__name__}")
         self.setsockopt(option, value.encode(encoding))
 
     def getsockopt_string(self, option: int, encoding: str = "utf-8") -> str:
+        """Get a bytes option as a str, decoded (UTF-8 by default)."""
         v = self.getsockopt(option)
         if not isinstance(v, bytes):
             raise TypeError(f"option {self._option_name(option)} is not a bytes option")
@@ -322,6 +330,7 @@ class Socket:
         self.setsockopt(SocketOption.SUBSCRIBE, topic.encode() if isinstance(topic, str) else topic)
 
     def unsubscribe(self, topic: str | bytes) -> None:
+        """SUB: stop receiving messages for a ``topic`` given to ``subscribe``."""
         self.setsockopt(
             SocketOption.UNSUBSCRIBE, topic.encode() if isinstance(topic, str) else topic
         )
@@ -499,6 +508,7 @@ class Socket:
 
     @property
     def rcvmore(self) -> bool:
+        """True when the part just received has more parts after it."""
         return bool(self.getsockopt(SocketOption.RCVMORE))
 
     # -- polling --------------------------------------------------------
@@ -565,6 +575,7 @@ class Socket:
 
     @property
     def linger(self) -> int:
+        """LINGER (ms): how long a closed socket keeps trying to send (-1: until sent)."""
         return cast(int, self.getsockopt(SocketOption.LINGER))
 
     @linger.setter
@@ -573,6 +584,7 @@ class Socket:
 
     @property
     def rcvtimeo(self) -> int:
+        """RCVTIMEO (ms): how long a receive waits before ``Again`` (-1: forever)."""
         return cast(int, self.getsockopt(SocketOption.RCVTIMEO))
 
     @rcvtimeo.setter
@@ -581,6 +593,7 @@ class Socket:
 
     @property
     def sndtimeo(self) -> int:
+        """SNDTIMEO (ms): how long a send waits at the HWM before ``Again`` (-1: forever)."""
         return cast(int, self.getsockopt(SocketOption.SNDTIMEO))
 
     @sndtimeo.setter
@@ -589,6 +602,7 @@ class Socket:
 
     @property
     def sndhwm(self) -> int:
+        """SNDHWM: how many outgoing messages are queued per peer (0: no limit)."""
         return cast(int, self.getsockopt(SocketOption.SNDHWM))
 
     @sndhwm.setter
@@ -597,6 +611,7 @@ class Socket:
 
     @property
     def rcvhwm(self) -> int:
+        """RCVHWM: how many incoming messages are queued per peer (0: no limit)."""
         return cast(int, self.getsockopt(SocketOption.RCVHWM))
 
     @rcvhwm.setter
@@ -616,6 +631,7 @@ class Socket:
 
     @property
     def routing_id(self) -> bytes:
+        """ROUTING_ID (``identity``): the name a ROUTER peer knows this socket by."""
         return cast(bytes, self.getsockopt(SocketOption.ROUTING_ID))
 
     @routing_id.setter
@@ -653,7 +669,8 @@ def _option_property(option: SocketOption) -> property:
     return property(fget, fset, doc=f"The {option.name} socket option.")
 
 
-for _opt in SocketOption:
-    if not hasattr(Socket, _opt.name.lower()):
-        setattr(Socket, _opt.name.lower(), _option_property(_opt))
-del _opt
+# Every name, aliases included (``sock.identity``, ``sock.delay_attach_on_connect``).
+for _name, _opt in SocketOption.__members__.items():
+    if not hasattr(Socket, _name.lower()):
+        setattr(Socket, _name.lower(), _option_property(_opt))
+del _name, _opt

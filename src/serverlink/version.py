@@ -16,6 +16,11 @@ ZMQ_VERSION_INFO: tuple[int, int, int] = (4, 3, 5)
 #: The pyzmq API level whose names and behaviour serverlink follows.
 PYZMQ_VERSION_INFO: tuple[int, int, int] = (27, 0, 0)
 
+#: Whether libzmq's draft API (RADIO/DISH, CLIENT/SERVER...) is there: never, in serverlink.
+DRAFT_API: bool = False
+#: pyzmq's name for the same.
+PYZMQ_DRAFT_API: bool = False
+
 _CAPABILITIES = {
     # Unix sockets; on Windows the same transport needs AF_UNIX (Windows 10 1803+).
     "ipc": True,
@@ -65,6 +70,8 @@ def has(capability: str) -> bool:
 
 
 __all__ = [
+    "DRAFT_API",
+    "PYZMQ_DRAFT_API",
     "has",
     "pyzmq_version",
     "pyzmq_version_info",

@@ -1,31 +1,23 @@
 """``Context``: pyzmq's backend context over a ``serverlink.Context``.
 
-The serverlink context (its reaper, I/O threads and orderly term) does the
-work; this class adds what pyzmq's sugar expects of a backend context:
-``shadow=`` construction from an address, ``underlying``, ``closed``, and
-libzmq's context options through ``get``/``set``. Every backend context on
-one C context (the original and its shadows) shares one ``_Shared`` record,
-found by address, so options and the socket count agree between them.
-
-Context options, as libzmq has them: IO_THREADS and MAX_SOCKETS are fixed
-when the context's first socket is made (before that, a new IO_THREADS
-restarts the loops with the new count; after it, setting either is accepted
-and changes nothing, as in libzmq, and ``get`` says what is in effect);
-MAX_SOCKETS is enforced (EMFILE past it); SOCKET_LIMIT is read-only; IPV6
-and BLOCKY are defaults for new sockets (IPV6, and LINGER 0 when BLOCKY is
-false). The thread scheduling options and MAX_MSGSZ are not implemented and
-raise EINVAL saying so.
+The serverlink context (its reaper, I/O threads and orderly term, and
+libzmq's context options: IO_THREADS, MAX_SOCKETS enforced with EMFILE,
+IPV6 and BLOCKY as socket defaults, the thread options, MAX_MSGSZ...; see
+``serverlink.Context.set``) does the work; this class adds what pyzmq's
+sugar expects of a backend context: ``shadow=`` construction from an
+address, ``underlying``, ``closed``, and pyzmq's exceptions. Every backend
+context on one C context (the original and its shadows) holds the same
+serverlink context, found by address. pyzmq's sugar keeps the socket
+defaults (``ctx.setsockopt``, ``ctx.linger = 0``) itself.
 
 A context still open when the interpreter exits is left as libzmq leaves
-it: not terminated (its loop threads are daemons, so nothing waits).
+it: not terminated (its loop threads do not keep the process alive).
 """
 
 from __future__ import annotations
 
 import errno as _errno
-import threading
 import weakref
-from typing import Final
 
 from zmq.error import ZMQError
 
@@ -34,41 +26,27 @@ import serverlink.context as _sl_context
 from serverlink.backend.utils import error_for
 from serverlink.constants import ContextOption
 
-#: libzmq's defaults and limits.
-MAX_SOCKETS_DEFAULT: Final[int] = 1023
-SOCKET_LIMIT: Final[int] = 65535
-_IPV6: Final[int] = 42
-_BLOCKY: Final[int] = 70
+#: libzmq's defaults and limits (serverlink.context's).
+MAX_SOCKETS_DEFAULT = _sl_context.MAX_SOCKETS_DEFAULT
+SOCKET_LIMIT = _sl_context.SOCKET_LIMIT
+
+#: The serverlink context at each C context's address (for shadows).
+_by_address: weakref.WeakValueDictionary[int, serverlink.Context] = weakref.WeakValueDictionary()
 
 
-class _Shared:
-    """What every backend context on one C context shares."""
-
-    def __init__(self, core: serverlink.Context) -> None:
-        self.core = core
-        self.lock = threading.Lock()
-        self.max_sockets = MAX_SOCKETS_DEFAULT
-        self.ipv6 = False
-        self.blocky = True
-        self.sockets_made = False
-        self.handles: weakref.WeakSet[serverlink.Socket] = weakref.WeakSet()
-
-    def open_sockets(self) -> int:
-        return sum(1 for h in self.handles if not h.closed)
-
-
-_by_address: weakref.WeakValueDictionary[int, _Shared] = weakref.WeakValueDictionary()
+def _converted(e: serverlink.ZMQError) -> ZMQError:
+    return error_for(e.errno if e.errno is not None else _errno.EINVAL, e.strerror)
 
 
 def _new_core(io_threads: int) -> serverlink.Context:
     try:
         core = serverlink.Context(io_threads=io_threads)
     except serverlink.ZMQError as e:
-        raise error_for(e.errno if e.errno is not None else _errno.EINVAL, e.strerror) from None
+        raise _converted(e) from None
     # As with libzmq, a context left open at exit is left alone: serverlink's
     # own exit hook destroys it, closing from the main thread sockets that
     # other threads (a pyzmq device, say) may still be using, which the core
-    # does not survive. Its loop threads are daemons: nothing waits for them.
+    # does not survive. Its loop threads do not keep the process alive.
     _sl_context._live.discard(core)
     return core
 
@@ -81,14 +59,14 @@ class Context:
     making a socket on it fails with EFAULT.
     """
 
-    _sl_shared: _Shared | None = None
+    _sl_context: serverlink.Context | None = None
     _sl_closed: bool = True
     _shadow: bool = False
 
     def __init__(self, io_threads: int = 1, shadow: int = 0) -> None:
         if shadow:
-            shared = _by_address.get(int(shadow))
-            if shared is None or shared.core.closed:
+            core = _by_address.get(int(shadow))
+            if core is None or core.closed:
                 raise ZMQError(
                     _errno.EFAULT,
                     f"no open serverlink context at address {int(shadow):#x} "
@@ -98,122 +76,81 @@ class Context:
         else:
             if not isinstance(io_threads, int) or io_threads < 0:
                 raise ZMQError(_errno.EINVAL, f"io_threads must be an int >= 0, not {io_threads!r}")
-            shared = _Shared(_new_core(io_threads))
-            _by_address[shared.core.underlying] = shared
+            core = _new_core(io_threads)
+            _by_address[core.underlying] = core
             self._shadow = False
-        self._sl_shared = shared
+        self._sl_context = core
         self._sl_closed = False
 
-    def _sl_state(self) -> _Shared:
-        shared = self._sl_shared
-        if shared is None:
+    @property
+    def _sl_core(self) -> serverlink.Context:
+        """The serverlink context (for code that wants serverlink's own API)."""
+        core = self._sl_context
+        if core is None:
             raise ZMQError(_errno.EFAULT, "context was not initialized")
-        return shared
+        return core
+
+    def _sl_open_core(self) -> serverlink.Context:
+        # pyzmq's own backend raises RuntimeError for options of a closed context.
+        if self._sl_closed:
+            raise RuntimeError("Context has been destroyed")
+        return self._sl_core
 
     @property
     def underlying(self) -> int:
         """The address of the C context (0 once terminated)."""
-        shared = self._sl_shared
-        return 0 if shared is None else shared.core.underlying
+        core = self._sl_context
+        return 0 if core is None else core.underlying
 
     @property
     def closed(self) -> bool:
         return self._sl_closed
 
-    @property
-    def _sl_core(self) -> serverlink.Context:
-        """The serverlink context (for code that wants serverlink's own API)."""
-        return self._sl_state().core
-
     def term(self) -> None:
         """Terminate: blocking calls on its sockets raise ETERM; wait for every socket's close."""
-        shared = self._sl_shared
-        if shared is None or self._sl_closed:
+        core = self._sl_context
+        if core is None or self._sl_closed:
             return
-        address = shared.core.underlying
-        shared.core.term()
+        address = core.underlying
+        core.term()
         self._sl_closed = True
-        if _by_address.get(address) is shared:
+        if _by_address.get(address) is core:
             del _by_address[address]
 
-    # -- options --------------------------------------------------------
+    # -- options: serverlink's, with pyzmq's exceptions ---------------------
 
     def set(self, option: int, optval: int) -> None:
-        """Set a context option (libzmq's ``zmq_ctx_set``)."""
-        shared = self._sl_state()
+        """Set a context option (libzmq's ``zmq_ctx_set``; see ``serverlink.Context.set``)."""
+        core = self._sl_open_core()
         if not isinstance(optval, int):
             raise TypeError(f"context option values are ints, not {type(optval).__name__}")
-        with shared.lock:
-            if option == ContextOption.IO_THREADS:
-                self._set_io_threads(shared, optval)
-            elif option == ContextOption.MAX_SOCKETS:
-                if optval < 1 or optval > SOCKET_LIMIT:
-                    raise ZMQError(_errno.EINVAL, f"MAX_SOCKETS must be 1..{SOCKET_LIMIT}")
-                if not shared.sockets_made:
-                    shared.max_sockets = optval
-            elif option == _IPV6:
-                shared.ipv6 = bool(optval)
-            elif option == _BLOCKY:
-                shared.blocky = bool(optval)
-            else:
-                raise ZMQError(_errno.EINVAL, _unsupported(option))
-
-    def _set_io_threads(self, shared: _Shared, n: int) -> None:
-        if n < 0:
-            raise ZMQError(_errno.EINVAL, f"IO_THREADS must be >= 0, not {n}")
-        if n == len(shared.core.io_threads) or shared.sockets_made:
-            return
-        old = shared.core
-        shared.core = _new_core(n)
-        old.term()
-        _by_address.pop(old.underlying, None)
-        _by_address[shared.core.underlying] = shared
+        before = core.underlying
+        try:
+            core.set(option, optval)
+        except serverlink.ZMQError as e:
+            raise _converted(e) from None
+        if option == ContextOption.IO_THREADS and core.underlying != before:
+            # the loops restarted on a new C context (before the first socket)
+            _by_address.pop(before, None)
+            _by_address[core.underlying] = core
 
     def get(self, option: int) -> int:
         """Get a context option (libzmq's ``zmq_ctx_get``)."""
-        shared = self._sl_state()
-        if option == ContextOption.IO_THREADS:
-            return len(shared.core.io_threads)
-        if option == ContextOption.MAX_SOCKETS:
-            return shared.max_sockets
-        if option == ContextOption.SOCKET_LIMIT:
-            return SOCKET_LIMIT
-        if option == _IPV6:
-            return int(shared.ipv6)
-        if option == _BLOCKY:
-            return int(shared.blocky)
-        raise ZMQError(_errno.EINVAL, _unsupported(option))
+        try:
+            return self._sl_open_core().get(option)
+        except serverlink.ZMQError as e:
+            raise _converted(e) from None
 
     # -- for Socket -----------------------------------------------------
 
-    def _sl_new_socket(self, socket_type: int) -> tuple[serverlink.Socket, bool, bool]:
-        """A new serverlink socket on this context, and the IPV6 and BLOCKY defaults."""
-        shared = self._sl_state()
-        with shared.lock:
-            if shared.open_sockets() >= shared.max_sockets:
-                raise ZMQError(
-                    _errno.EMFILE,
-                    f"Too many open files: the context's MAX_SOCKETS ({shared.max_sockets}) "
-                    "sockets are open",
-                )
-            shared.sockets_made = True
-            core = shared.core
+    def _sl_new_socket(self, socket_type: int) -> serverlink.Socket:
+        """A new serverlink socket on this context (MAX_SOCKETS, IPV6 and BLOCKY applied)."""
+        core = self._sl_core
         if core.closed:
             raise ZMQError(_errno.EFAULT, "Bad address: the context was terminated")
         try:
-            handle = serverlink.Socket(core, socket_type)
+            return serverlink.Socket(core, socket_type)
         except ValueError as e:
             raise ZMQError(_errno.EINVAL, f"Invalid argument: {e}") from None
         except serverlink.ZMQError as e:
-            raise error_for(e.errno if e.errno is not None else _errno.EINVAL, e.strerror) from None
-        with shared.lock:
-            shared.handles.add(handle)
-        return handle, shared.ipv6, shared.blocky
-
-
-def _unsupported(option: int) -> str:
-    try:
-        name = ContextOption(option).name
-    except ValueError:
-        name = {_IPV6: "IPV6", _BLOCKY: "BLOCKY"}.get(option, str(option))
-    return f"Invalid argument: context option {name} is not supported by serverlink"
+            raise _converted(e) from None

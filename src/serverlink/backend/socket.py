@@ -134,13 +134,8 @@ class Socket:
                 raise TypeError(
                     f"context must be a serverlink.backend Context, not {type(context).__name__}"
                 )
-            handle, ipv6, blocky = make(socket_type)
+            handle = make(socket_type)
             _handles[handle.underlying] = handle
-            h = handle._c()
-            if ipv6:
-                h.set(SocketOption.IPV6, 1)
-            if not blocky:
-                h.set(SocketOption.LINGER, 0)
             self._shadow = False
         self._sl_handle = handle
 

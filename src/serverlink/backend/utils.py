@@ -9,7 +9,6 @@ is False and the CURVE helpers raise ``ZMQError(ENOTSUP)`` naming why.
 from __future__ import annotations
 
 import errno as _errno
-import sys
 from typing import Final, NoReturn
 
 from zmq.error import Again, ContextTerminated, InterruptedSystemCall, ZMQError
@@ -17,20 +16,15 @@ from zmq.error import Again, ContextTerminated, InterruptedSystemCall, ZMQError
 import serverlink
 from serverlink import _binding
 from serverlink import version as _version
-from serverlink.constants import SocketOption
-from serverlink.error import ETERM
+from serverlink.constants import IPC_PATH_MAX_LEN, SocketOption
+from serverlink.error import ETERM, zmq_errno
+from serverlink.version import PYZMQ_DRAFT_API
 
 ENOTSUP: Final[int] = getattr(_errno, "ENOTSUP", 156384713)
 
 #: The libzmq API level whose semantics serverlink implements. pyzmq asks it
 #: before using version-gated features (monitor sockets need >= 4).
 LIBZMQ_API_LEVEL: Final[tuple[int, int, int]] = _version.ZMQ_VERSION_INFO
-
-#: Longest ipc:// path (sizeof(sockaddr_un.sun_path) - 1), as pyzmq reports it.
-IPC_PATH_MAX_LEN: Final[int] = 103 if sys.platform == "darwin" or "bsd" in sys.platform else 107
-
-#: serverlink has no draft API (RADIO/DISH, CLIENT/SERVER, ...).
-PYZMQ_DRAFT_API: Final[bool] = False
 
 
 _NO_SECURITY = (
@@ -47,11 +41,6 @@ SECURITY_OPTIONS: Final[frozenset[int]] = frozenset(
 def strerror(errno: int) -> str:
     """libzmq's text for an errno value."""
     return _binding.strerror(errno)
-
-
-def zmq_errno() -> int:
-    """The errno of this thread's last failed serverlink call."""
-    return _binding.last_errno()
 
 
 def zmq_version_info() -> tuple[int, int, int]:
@@ -102,3 +91,19 @@ def security_message(option: int) -> str:
     """The text of the EINVAL raised for an option of a missing mechanism."""
     name = SocketOption(option).name
     return f"{strerror(_errno.EINVAL)}: {name} is not supported ({_NO_SECURITY})"
+
+
+__all__ = [
+    "IPC_PATH_MAX_LEN",
+    "PYZMQ_DRAFT_API",
+    "curve_keypair",
+    "curve_public",
+    "error_for",
+    "from_serverlink",
+    "has",
+    "raise_last",
+    "security_message",
+    "strerror",
+    "zmq_errno",
+    "zmq_version_info",
+]
