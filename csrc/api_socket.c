@@ -148,14 +148,21 @@ nomem:
     return -1;
 }
 
+void sl_recv_done(sl_socket *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->nheld; i++) sli_msg_close(&s->held[i]);
+    s->nheld = 0;
+}
+
 int64_t sl_recv(sl_socket *s, int flags, const char **data, int *more)
 {
     CHECK_SOCKET(s, -1);
-    if (s->nheld != 1 || s->held_cap < 1) {
-        if (held_reset(s, 1) != 0) return -1;
-    } else {
+    if (s->nheld == 1) {
         sli_msg_close(&s->held[0]);
         s->nheld = 0;
+    } else if ((s->nheld > 1 || s->held_cap < 1) && held_reset(s, 1) != 0) {
+        return -1;
     }
     sli_msg *m = &s->held[0];
     sli_msg_init(m);

@@ -118,6 +118,13 @@ int64_t sl_recv(sl_socket *s, int flags, const char **data, int *more);
 /* Receives a whole message: returns its number of parts; (*data)[i] and
  * (*sizes)[i] describe part i until the next receive call on this socket. */
 int sl_recv_multipart(sl_socket *s, int flags, const char ***data, size_t **sizes);
+/* Closes what the last receive handed out (its data pointers become
+ * invalid): a binding that has copied the parts out calls it at once, so
+ * the memory under them (a zero-copy sender's buffer, a slice of an
+ * engine's read block) is not kept until the next receive. A part of at
+ * most SL_MSG_INLINE_MAX bytes holds no memory but its own. */
+void sl_recv_done(sl_socket *s);
+#define SL_MSG_INLINE_MAX 48
 /* Receives one part as a message object the caller owns (zero-copy). */
 sl_msg *sl_recv_msg(sl_socket *s, int flags);
 

@@ -1094,3 +1094,37 @@ def test_context_left_open_at_exit_does_not_hang() -> None:
         timeout=30,
     )
     assert out == ["leaving with an open context"]
+
+
+@needs_pyzmq
+def test_a_failed_send_of_a_buffer_left_in_a_traceback_cycle_is_collected_safely() -> None:
+    # pyzmq's assertRaisesErrno keeps the exception in a frame of its own (a
+    # cycle); a failed copy send left a C view exporting from the caller's
+    # memoryview in that traceback, and the garbage collector then cleared the
+    # memoryview first: "memoryview has 1 exported buffer", then a segfault
+    # (pyzmq's own suite crashed so at TestReqRepGreen::test_bad_send_recv).
+    out = run_pyzmq(
+        """
+        import gc, sys
+        import zmq
+
+        ctx = zmq.Context()
+        rep = ctx.socket(zmq.REP)
+        rep.bind("inproc://cycle")
+
+        def attempt(copy):
+            try:
+                rep.send(b"asdf", copy=copy)
+            except zmq.ZMQError:
+                e = sys.exc_info()[1]  # frame -> e -> traceback -> frame
+
+        for i in range(400):
+            attempt(i % 2 == 0)
+            if i % 50 == 0:
+                gc.collect()
+        rep.close()
+        ctx.term()
+        print("collected")
+        """
+    )
+    assert out == ["collected"]

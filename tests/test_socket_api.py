@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
+import time
 
 import pytest
 
@@ -104,6 +106,42 @@ def test_copy_false_send_keeps_buffer_until_released(pair: tuple[zmq.Socket, zmq
     gc.collect()
     tracker.wait(5)
     assert tracker.done
+
+
+def test_copy_false_buffer_is_released_without_another_zero_copy_call(
+    pair: tuple[zmq.Socket, zmq.Socket],
+) -> None:
+    # The pin is dropped when C is done with the message, not when a later
+    # zero-copy operation happens to look (it used to stay until then).
+    a, b = pair
+    big = b"w" * 300_000
+    before = sys.getrefcount(big)
+    a.send(big, copy=False)
+    assert sys.getrefcount(big) > before  # pinned while C holds it
+    assert b.recv() == big  # copied out: C's last reference goes
+    deadline = time.monotonic() + 5
+    while sys.getrefcount(big) > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sys.getrefcount(big) == before
+
+
+def test_tracker_wait_returns_when_released(pair: tuple[zmq.Socket, zmq.Socket]) -> None:
+    a, b = pair
+    tracker = a.send(bytearray(100_000), copy=False, track=True)
+    assert tracker is not None
+    with pytest.raises(zmq.NotDone):
+        tracker.wait(0.05)  # still queued
+    done = threading.Event()
+
+    def waiter() -> None:
+        tracker.wait(10)
+        done.set()
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    b.recv()
+    t.join(10)
+    assert done.is_set() and tracker.done
 
 
 def test_recv_multipart_copy_false(pair: tuple[zmq.Socket, zmq.Socket]) -> None:

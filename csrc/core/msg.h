@@ -16,8 +16,9 @@
 
 #include "../platform/platform.h"
 #include "../platform/atomic.h"
+#include "../serverlink.h"
 
-#define SLI_MSG_INLINE_MAX 48
+#define SLI_MSG_INLINE_MAX SL_MSG_INLINE_MAX /* serverlink.h */
 
 enum {
     SLI_MSG_VSM = 1,        /* inline payload, owned */

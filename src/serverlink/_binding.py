@@ -315,9 +315,12 @@ def _cffi_send_buffer(addr: int, at: int, size: int, flags: int) -> None:
 def _cffi_recv(addr: int, flags: int) -> bytes:
     data = ffi.new("const char **")
     more = ffi.new("int *")
-    while (n := lib.sl_recv(_sock(addr), flags, data, more)) < 0:
+    s = _sock(addr)
+    while (n := lib.sl_recv(s, flags, data, more)) < 0:
         _fail()
-    return ffi.unpack(data[0], n)
+    out = ffi.unpack(data[0], n)
+    lib.sl_recv_done(s)  # copied out: the message's memory goes now
+    return out
 
 
 def _cffi_send_multipart(addr: int, parts: Any, flags: int) -> None:
@@ -330,20 +333,26 @@ def _cffi_send_multipart(addr: int, parts: Any, flags: int) -> None:
         if type(p) is not bytes:
             raise TypeError(f"part {i} of msg_parts must be bytes")
     views = [ffi.from_buffer(p) for p in held]
-    ptrs = ffi.new("const char *[]", views)
-    lens = ffi.new("size_t[]", [len(p) for p in held])
-    while lib.sl_send_multipart(_sock(addr), ptrs, lens, len(held), flags) != 0:
-        _fail()
-    del views
+    try:
+        ptrs = ffi.new("const char *[]", views)
+        lens = ffi.new("size_t[]", [len(p) for p in held])
+        while lib.sl_send_multipart(_sock(addr), ptrs, lens, len(held), flags) != 0:
+            _fail()
+    finally:
+        for v in views:
+            ffi.release(v)
 
 
 def _cffi_recv_multipart(addr: int, flags: int) -> list[bytes]:
     data = ffi.new("const char ***")
     sizes = ffi.new("size_t **")
-    while (n := lib.sl_recv_multipart(_sock(addr), flags, data, sizes)) < 0:
+    s = _sock(addr)
+    while (n := lib.sl_recv_multipart(s, flags, data, sizes)) < 0:
         _fail()
     d, z = data[0], sizes[0]
-    return [ffi.unpack(d[i], z[i]) for i in range(n)]
+    out = [ffi.unpack(d[i], z[i]) for i in range(n)]
+    lib.sl_recv_done(s)  # copied out: the message's memory goes now
+    return out
 
 
 def _cffi_send_many(addr: int, messages: Any, flags: int) -> int:
@@ -504,8 +513,8 @@ class Msg:
     @classmethod
     def copy_of(cls, data: Any) -> Msg:
         """A message holding a copy of ``data`` (any contiguous buffer)."""
-        buf = ffi.from_buffer(data)
-        m = lib.sl_msg_new(buf, len(buf))
+        with ffi.from_buffer(data) as buf:
+            m = lib.sl_msg_new(buf, len(buf))
         if m == NULL:
             raise_last()
         return cls(m)
@@ -529,14 +538,20 @@ class Msg:
 
 
 def send_buffer(addr: int, data: Any, flags: int) -> None:
-    """One part copied from any contiguous buffer (its view held through the call)."""
-    buf = view(data)
-    fast_send_buffer(addr, address(buf), len(buf), flags)
+    """One part copied from any contiguous buffer (its view held through the call).
+
+    The view is released before this returns, also when the send raises:
+    left to the garbage collector in a traceback's cycle, an export from a
+    memoryview crashed CPython (the memoryview was cleared first).
+    """
+    with view(data) as buf:
+        fast_send_buffer(addr, address(buf), len(buf), flags)
 
 
 def view(data: Any, what: str = "data") -> CData:
-    """A C view of a bytes-like object (it holds the object's buffer), or a
-    TypeError naming what was wrong."""
+    """A C view of a bytes-like object (it holds the object's buffer until it
+    is released: ``with view(x) as buf``, or dropped), or a TypeError naming
+    what was wrong."""
     if isinstance(data, str):
         raise TypeError(f"{what} must be bytes-like, not str (encode it, or use send_string)")
     try:
@@ -746,7 +761,9 @@ class CSocket:
         while (n := lib.sl_recv(self._s, flags, data, more)) < 0:
             if ffi.errno != _EINTR:
                 raise_last()
-        ffi.memmove(ffi.from_buffer(buffer, require_writable=True), data[0], min(n, nbytes))
+        with ffi.from_buffer(buffer, require_writable=True) as out:
+            ffi.memmove(out, data[0], min(n, nbytes))
+        lib.sl_recv_done(self._s)
         return n
 
 

@@ -265,7 +265,9 @@ static PyObject *slpy_fast_recv(PyObject *self, PyObject *const *args, Py_ssize_
     int64_t size;
     while ((size = slpy_recv(s, flags, &data, &more)) < 0)
         if (!slpy_failed(errno)) return NULL;
-    return slpy_bytes(data, (size_t)size);
+    PyObject *b = slpy_bytes(data, (size_t)size);
+    if (size > SL_MSG_INLINE_MAX) sl_recv_done(s); /* copied out: its memory goes now */
+    return b;
 }
 
 /* recv_multipart(socket, flags) -> list[bytes]. GIL: slpy_recv_multipart's,
@@ -282,15 +284,15 @@ static PyObject *slpy_fast_recv_multipart(PyObject *self, PyObject *const *args,
     while ((parts = slpy_recv_multipart(s, flags, &data, &sizes)) < 0)
         if (!slpy_failed(errno)) return NULL;
     PyObject *list = PyList_New(parts);
-    if (!list) return NULL;
-    for (int i = 0; i < parts; i++) {
+    for (int i = 0; list && i < parts; i++) {
         PyObject *b = slpy_bytes(data[i], sizes[i]);
         if (!b) {
-            Py_DECREF(list);
-            return NULL;
+            Py_CLEAR(list);
+            break;
         }
         PyList_SetItem(list, i, b);
     }
+    sl_recv_done(s); /* copied out: the message's memory goes now */
     return list;
 }
 
@@ -441,19 +443,21 @@ static PyObject *slpy_fast_recv_many(PyObject *self, PyObject *const *args, Py_s
         int64_t size;
         int f = i == 0 ? flags : (flags | SLPY_DONTWAIT);
         while ((size = slpy_recv(s, f, &data, &more)) < 0) {
-            if (i > 0 && errno == EAGAIN) return out;
+            if (i > 0 && errno == EAGAIN) goto done;
             if (!slpy_failed(errno)) {
-                Py_DECREF(out);
-                return NULL;
+                Py_CLEAR(out);
+                goto done;
             }
         }
         PyObject *msg = slpy_bytes(data, (size_t)size);
         if (msg && more) msg = slpy_rest_of_message(s, msg, flags);
         if (slpy_append(out, msg) != 0) {
-            Py_DECREF(out);
-            return NULL;
+            Py_CLEAR(out);
+            goto done;
         }
     }
+done:
+    sl_recv_done(s); /* copied out: the last message's memory goes now */
     return out;
 }
 

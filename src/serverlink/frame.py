@@ -10,53 +10,55 @@ from __future__ import annotations
 
 import builtins
 import sys
-import threading
-import time
 from typing import Any
 
-from serverlink import _zerocopy
+from serverlink import _zerocopy, threads
 from serverlink._binding import Msg
 from serverlink.constants import MessageOption
 from serverlink.error import NotDone
 
 
 class MessageTracker:
-    """Tells when zero-copy sends are done with their buffers (as pyzmq's)."""
+    """Tells when zero-copy sends are done with their buffers (as pyzmq's).
+
+    Told by the zero-copy watcher thread (another OS thread), so its locks
+    are the interpreter's own, which work between OS threads under gevent.
+    """
 
     def __init__(self) -> None:
         self._pending: set[int] = set()
-        self._lock = threading.Lock()
-        self._event = threading.Event()
-        self._event.set()
+        self._lock = threads.native_lock()
+        self._gate = threads.native_lock()  # held while something is pending
 
     def _track(self, token: int) -> None:
         with self._lock:
+            if not self._pending:
+                self._gate.acquire()
             self._pending.add(token)
-            self._event.clear()
 
     def _released(self, token: int) -> None:
         with self._lock:
-            self._pending.discard(token)
-            if not self._pending:
-                self._event.set()
+            if token in self._pending:
+                self._pending.discard(token)
+                if not self._pending:
+                    self._gate.release()
 
     @property
     def done(self) -> bool:
         """True once every tracked message has been released by serverlink."""
         _zerocopy.drain()
-        return self._event.is_set()
+        return not self._pending
 
     def wait(self, timeout: float | int = -1) -> None:
         """Wait until done; raise NotDone if ``timeout`` (seconds) passes first."""
-        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
-        while not self.done:
-            if deadline is None:
-                _zerocopy.wait(100)
-                continue
-            left = deadline - time.monotonic()
-            if left <= 0:
+        if self.done:
+            return
+        forever = timeout is None or timeout < 0
+        if not self._gate.acquire(True, -1 if forever else float(timeout)):
+            if not self.done:
                 raise NotDone("message tracker timed out")
-            _zerocopy.wait(max(1, min(100, int(left * 1000))))
+            return
+        self._gate.release()
 
 
 class Frame:

@@ -355,19 +355,24 @@ class Socket:
             return data.tracker
         buf = _binding.view(data)
         if (copy or len(buf) < COPY_THRESHOLD) and not track:
-            _fast_send_buffer(self._addr, _binding.address(buf), len(buf), flags)
+            with buf:  # released even if the send raises (see _binding.send_buffer)
+                _fast_send_buffer(self._addr, _binding.address(buf), len(buf), flags)
             return None
         # Zero-copy: the view (which holds the object's exported buffer, so
         # a bytearray cannot be resized under C) stays pinned until C has
         # released every copy of the message.
+        # The watcher thread drops the pin once C is done (or at once, if the
+        # send fails: C releases the message it made).
+        h = self._c()
         tracker = MessageTracker() if track else None
         token = _zerocopy.pin(buf, tracker)
         if tracker is not None:
             tracker._track(token)
         try:
-            self._c().send_zerocopy(buf, flags, _zerocopy.queue(), token)
-        finally:
-            _zerocopy.drain()
+            h.send_zerocopy(buf, flags, _zerocopy.queue(), token)
+        except BaseException:
+            del buf  # the pin alone holds the view now, not the traceback
+            raise
         return tracker
 
     def send_multipart(

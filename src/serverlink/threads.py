@@ -61,6 +61,25 @@ def _primitives() -> tuple[_StartThread, Callable[[], Any], Callable[[], int] | 
     return _START, _ALLOCATE_LOCK, _NATIVE_ID
 
 
+def native_lock() -> Any:
+    """A lock of the interpreter's own (one that works between OS threads
+    even where gevent replaced ``threading``'s)."""
+    return _primitives()[1]()
+
+
+def start_os_thread(target: Callable[[], None], os_name: str) -> int:
+    """Run ``target`` in a new real OS thread (whatever gevent patched), known
+    to the OS as ``os_name``; returns its ident."""
+    start, _, native_id = _primitives()
+
+    def run() -> None:
+        if native_id is not None:
+            set_os_thread_name(native_id(), os_name)
+        target()
+
+    return start(run, ())
+
+
 def apply_scheduling(native_id: int, policy: int, priority: int, cpus: frozenset[int]) -> None:
     """Apply libzmq's thread scheduling options to one OS thread (Linux).
 

@@ -292,15 +292,17 @@ class Socket:
     def _send_zerocopy(self, view: memoryview, flags: int, track: bool) -> Any:
         # The C view (which holds the exported buffer) stays pinned until C
         # releases the message.
+        h = self._sl_c()
         buf = _binding.view(view)
         sl_tracker = _SLTracker() if track else None
         token = _zerocopy.pin(buf, sl_tracker)
         if sl_tracker is not None:
             sl_tracker._track(token)
         try:
-            self._sl_c().send_zerocopy(buf, flags, _zerocopy.queue(), token)
-        finally:
-            _zerocopy.drain()
+            h.send_zerocopy(buf, flags, _zerocopy.queue(), token)
+        except BaseException:
+            del buf  # the pin alone holds the view now, not the traceback
+            raise
         if sl_tracker is None:
             return None
         from serverlink.backend._tracker import ZeroCopyTracker
